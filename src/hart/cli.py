@@ -1,0 +1,56 @@
+"""`hart` command line: one subcommand per pipeline stage.
+
+Each stage module exposes ``register(subparsers)``, which adds its parser and sets
+``func(args) -> int``. Modules are imported lazily so that `hart data --help` does not import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from hart.errors import HartError
+
+# subcommand -> module that registers it (the stage vocabulary of STYLE.md)
+COMMANDS = {
+    "data": "hart.data.cli",
+    "train": "hart.train.cli",
+    "evaluate": "hart.evaluate.cli",
+    "report": "hart.report.cli",
+    "adapt": "hart.adapt",
+    "plan": "hart.plan",
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hart", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, module in COMMANDS.items():
+        if wanted is not None and wanted in COMMANDS and name != wanted:
+            sub.add_parser(name, help=f"(see `hart {name} --help`)")
+            continue
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a real missing dependency inside the module
+                raise
+            continue
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except HartError as exc:
+        print(f"hart {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
