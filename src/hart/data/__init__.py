@@ -1,0 +1,1 @@
+"""Data stage: downloads, episode construction, the embedded task suite (`hart data`)."""

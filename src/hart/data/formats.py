@@ -1,0 +1,76 @@
+"""Prompt strings shared by every benchmark, byte for byte where a peer defines them.
+
+Def+2Pos follows Tk-Instruct's collator (allenai/tk-instruct ``src/ni_collator.py`` @7c0e400; see
+PROTOCOL.md): the definition, then positive examples added one at a time while the tokenized total
+stays within ``max_len`` (the peer's check joins the examples with a space, the output joins them
+with nothing: both kept), then the query; a source still too long is cut at ``max_len`` tokens.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Callable, Sequence
+
+TokenCount = Callable[[str], int]  # number of tokens the model will see, EOS included
+
+
+def _dot(text: str) -> str:
+    """Append "." unless the text already ends with punctuation (the peer's rule)."""
+    return text if text and text[-1] in string.punctuation else text + "."
+
+
+def definition_block(definition: str | Sequence[str]) -> str:
+    if not isinstance(definition, str):  # S-NI stores a list; the peer takes its first entry
+        definition = definition[0]
+    return _dot("Definition: " + definition.strip()) + "\n\n"
+
+
+def example_block(i: int, example: dict, explanation: bool = False) -> str:
+    """One positive example, 1-based ``i``, with the peer's leading spaces."""
+    s = f" Positive Example {i} -\n"
+    s = _dot(s + "Input: " + example["input"].strip()) + "\n"
+    s = _dot(s + " Output: " + example["output"].strip()) + "\n"
+    if explanation and "explanation" in example:
+        s = _dot(s + " Explanation: " + example["explanation"].strip()) + "\n"
+    return s + "\n"
+
+
+def query_block(query_input: str) -> str:
+    return _dot("Now complete the following example -\nInput: " + query_input.strip()) + "\nOutput: "
+
+
+def def_pos(
+    definition: str | Sequence[str],
+    positives: Sequence[dict],
+    query_input: str | None,
+    count: TokenCount,
+    max_len: int,
+    num_pos: int = 2,
+    explanation: bool = False,
+) -> str:
+    """Def+{num_pos}Pos source string; ``query_input=None`` leaves the query out (hypernet input).
+
+    Returns the untruncated string; callers cut at ``max_len`` tokens with ``truncate``.
+    """
+    head = definition_block(definition)
+    tail = query_block(query_input) if query_input is not None else ""
+    kept: list[str] = []
+    for i, ex in enumerate(positives[:num_pos], start=1):
+        block = example_block(i, ex, explanation)
+        if count(head + " ".join(kept) + block + tail) <= max_len:
+            kept.append(block)
+        else:
+            break
+    return head + "".join(kept) + tail
+
+
+def truncate(text: str, tokenizer, max_len: int) -> str:
+    """The peer's rule: keep a source that fits; otherwise decode its first ``max_len`` tokens."""
+    ids = tokenizer(text)["input_ids"]
+    if len(ids) <= max_len:
+        return text
+    return tokenizer.decode(ids[:max_len], skip_special_tokens=True)
+
+
+def token_counter(tokenizer) -> TokenCount:
+    return lambda text: len(tokenizer(text)["input_ids"])
