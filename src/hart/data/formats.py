@@ -74,3 +74,22 @@ def truncate(text: str, tokenizer, max_len: int) -> str:
 
 def token_counter(tokenizer) -> TokenCount:
     return lambda text: len(tokenizer(text)["input_ids"])
+
+
+def shot_block(prompt: str, target: str) -> str:
+    """One P3 demonstration: the rendered prompt, a newline, its target."""
+    return prompt.strip() + "\n" + target.strip()
+
+
+def pack_shots(shots: Sequence[tuple[str, str]], count: TokenCount, max_len: int, k: int = 16) -> str:
+    """"16-Shots" hypernetwork input: up to ``k`` (prompt, target) pairs joined by a blank line,
+    in the given order, adding shots while the tokenized total stays within ``max_len`` and
+    stopping at the first that does not fit (the Def+2Pos rule, applied to P3). At least one shot
+    is always kept (cut to ``max_len`` later by ``truncate``)."""
+    kept: list[str] = []
+    for prompt, target in shots[:k]:
+        block = shot_block(prompt, target)
+        if kept and count("\n\n".join(kept + [block])) > max_len:
+            break
+        kept.append(block)
+    return "\n\n".join(kept)
