@@ -1,0 +1,1 @@
+"""Model: a frozen T5 main model, prefix injection, hypernetworks (HyperTuning, HART)."""

@@ -1,0 +1,1 @@
+"""Train stage: a plain PyTorch loop (optionally under DeepSpeed) with exact resume."""

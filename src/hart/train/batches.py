@@ -1,0 +1,70 @@
+"""Episodes -> tensors. Step ``t``'s batch is a pure function of (seed, t), so resuming needs only t.
+
+Task sampling follows MetaICL (Appendix 6.1.3): a task is drawn in proportion to its size and then
+an example from it, which is the same as drawing an episode row uniformly; rows are drawn with
+replacement. The hypernetwork input of each row is fixed in the episode file (Def+2Pos for S-NI, a
+seeded 16-shot draw per row for P3), so a task's demonstrations vary across its rows.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from hart.errors import HartError
+
+FIELDS = ("query", "few_shot_input", "tk_instruct_input", "hyper_input", "target")
+
+
+def read_episodes(path: str | Path, need: tuple[str, ...]) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise HartError(f"{path}: episode file not found (run `hart data episodes` first)")
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise HartError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+            for key in need:
+                if not isinstance(row.get(key), str):
+                    raise HartError(f"{path}:{n}: field '{key}' missing or not a string")
+            rows.append(row)
+    if not rows:
+        raise HartError(f"{path}: no episodes (empty split)")
+    return rows
+
+
+class Batches:
+    """Tokenised micro-batches for one method's input layout."""
+
+    def __init__(self, rows, tokenizer, input_field: str, hyper: bool, max_hyper: int, max_input: int, max_target: int):
+        self.rows, self.tok = rows, tokenizer
+        self.input_field, self.hyper = input_field, hyper
+        self.max_hyper, self.max_input, self.max_target = max_hyper, max_input, max_target
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def step_indices(self, seed: int, step: int, batch_size: int) -> list[int]:
+        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+        return torch.randint(len(self.rows), (batch_size,), generator=g).tolist()
+
+    def _tok(self, texts, max_len):
+        return self.tok(texts, max_length=max_len, truncation=True, padding="longest", return_tensors="pt")
+
+    def collate(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        rows = [self.rows[i] for i in indices]
+        enc = self._tok([r[self.input_field] for r in rows], self.max_input)
+        tgt = self._tok([r["target"] for r in rows], self.max_target)
+        labels = tgt["input_ids"].masked_fill(tgt["attention_mask"] == 0, -100)
+        out = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"], "labels": labels}
+        if self.hyper:
+            h = self._tok([r["hyper_input"] for r in rows], self.max_hyper)
+            out["hyper_ids"], out["hyper_mask"] = h["input_ids"], h["attention_mask"]
+        return out
