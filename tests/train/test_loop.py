@@ -1,0 +1,198 @@
+"""Training loop: frozen main model, gradients, consistency loss, exact resume, faults."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import tiny_config
+from hart.errors import HartError
+from hart.train import checkpoint as ckpt
+from hart.train.consistency import consistency_loss
+from hart.train.loop import setup, train
+
+
+def _write(cfg, path: Path) -> Path:
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def test_one_step_keeps_main_frozen_and_feeds_every_hypernet_param(unit_data):
+    from hart.train.batches import Batches, read_episodes
+
+    episodes, tok = unit_data
+    cfg = tiny_config(episodes, tok, "hart")
+    ms, meth, ts, tokenizer, model = setup(cfg)
+    main_before = {n: p.detach().clone() for n, p in model.main.named_parameters()}
+    rows = read_episodes(episodes, ("query", "target", "hyper_input"))
+    data = Batches(rows, tokenizer, "query", True, 96, 48, 12)
+    batch = data.collate(list(range(4)))
+    state = model.task_state(batch["hyper_ids"], batch["hyper_mask"])
+    loss = model.loss(state, batch["input_ids"], batch["attention_mask"], batch["labels"])
+    loss.backward()
+    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith("source.") for n in trainable)
+    no_grad = [n for n, p in trainable.items() if p.grad is None or p.grad.abs().sum() == 0]
+    assert no_grad == []
+    torch.optim.AdamW(trainable.values(), lr=1e-2).step()
+    for n, p in model.main.named_parameters():
+        assert torch.equal(p, main_before[n]), n
+    assert any(not torch.equal(p, p0) for p, p0 in [(model.source.z, model.source.z.detach() * 0)])
+
+
+def test_consistency_loss_zero_first_positive_later_and_detached():
+    cur = torch.randn(4, 3, 2, 8, requires_grad=True)
+    assert consistency_loss(cur, None, "batch_mean").item() == 0.0
+    prev = torch.randn(4, 3, 2, 8, requires_grad=True)
+    for pairing in ("batch_mean", "per_example"):
+        loss = consistency_loss(cur, prev.detach(), pairing)
+        assert loss.item() > 0
+        loss.backward()
+    assert prev.grad is None and cur.grad is not None
+    expected = ((cur.mean(0) - prev.mean(0)) ** 2).mean()
+    torch.testing.assert_close(consistency_loss(cur, prev.detach(), "batch_mean"), expected)
+    with pytest.raises(HartError, match="per_example"):
+        consistency_loss(cur, prev[:2].detach(), "per_example")
+
+
+def test_training_logs_falling_loss_and_consistency(unit_data, tmp_path):
+    episodes, tok = unit_data
+    cfg = tiny_config(episodes, tok, "hart", steps=12, lr=3e-3)
+    assert train(cfg, tmp_path) == 0
+    log = [json.loads(l) for l in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == list(range(1, 13))
+    assert log[-1]["loss_pred"] < log[0]["loss_pred"] - 1.0
+    assert all(r["loss_cst"] > 0 for r in log[1:])  # every step after the first compares with a previous batch
+    assert set(log[0]) == {"step", "loss", "loss_pred", "loss_cst", "lr", "examples_per_s", "grad_norm"}
+    assert log[-1]["lr"] == 0.0  # linear decay to zero at the last step
+    assert (tmp_path / "model.safetensors").exists() and (tmp_path / "done.json").exists()
+
+
+def _run_cli(cfg_path, out, **kw):
+    env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "hart.cli", "train", "--config", str(cfg_path), "--out", str(out)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def _wait_for_lines(path: Path, n: int, proc, timeout=120):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if path.exists() and len(path.read_text().splitlines()) >= n:
+            return
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode())
+        time.sleep(0.02)
+    raise AssertionError("training did not progress")
+
+
+def _weights(run: Path) -> dict:
+    return load_file(str(run / "model.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def reference_run(unit_data, tmp_path_factory):
+    episodes, tok = unit_data
+    root = tmp_path_factory.mktemp("ref")
+    cfg = _write(tiny_config(episodes, tok, "hart", steps=10, checkpoint_every=1, optimizer="adam8bit"), root / "cfg.json")
+    proc = _run_cli(cfg, root / "run")
+    assert proc.wait() == 0, proc.stderr.read().decode()
+    return cfg, root / "run"
+
+
+def test_kill_9_then_resume_is_bit_identical(reference_run, tmp_path):
+    cfg, ref = reference_run
+    rng = random.Random(0)
+    run = tmp_path / "run"
+    for point in sorted(rng.sample(range(1, 10), 3)):  # kill -9 after `point` logged steps, three times
+        proc = _run_cli(cfg, run)
+        _wait_for_lines(run / "train_log.jsonl", point, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    proc = _run_cli(cfg, run)
+    assert proc.wait() == 0, proc.stderr.read().decode()
+    a, b = _weights(ref), _weights(run)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert (ref / "train_log.jsonl").read_text().count("\n") == (run / "train_log.jsonl").read_text().count("\n")
+    ref_loss = [json.loads(l)["loss"] for l in (ref / "train_log.jsonl").read_text().splitlines()]
+    run_loss = [json.loads(l)["loss"] for l in (run / "train_log.jsonl").read_text().splitlines()]
+    assert ref_loss == run_loss
+
+
+def test_sigterm_writes_checkpoint_and_resume_finishes(reference_run, tmp_path):
+    cfg, ref = reference_run
+    cfg_data = json.loads(cfg.read_text())
+    cfg_data["train"]["checkpoint_every"] = 100  # only the signal writes a checkpoint mid-run
+    cfg2 = _write(cfg_data, tmp_path / "cfg.json")
+    run = tmp_path / "run"
+    proc = _run_cli(cfg2, run)
+    _wait_for_lines(run / "train_log.jsonl", 3, proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait() == 3
+    assert list((run / "checkpoints").glob("step-*")), "no checkpoint written on SIGTERM"
+    assert not (run / "model.safetensors").exists()
+    proc = _run_cli(cfg2, run)
+    assert proc.wait() == 0
+    assert "resuming" in proc.stderr.read().decode()
+
+
+def test_corrupt_checkpoint_falls_back_and_failed_write_keeps_previous(unit_data, tmp_path, monkeypatch):
+    root = tmp_path / "run"
+    tensors = {"x": torch.arange(4.0)}
+    ckpt.write(root, 1, tensors, {"config_hash": "h"}, keep=3)
+    ckpt.write(root, 2, {"x": torch.arange(4.0) + 1}, {"config_hash": "h"}, keep=3)
+    newest = root / "checkpoints" / "step-0000002" / "state.safetensors"
+    data = bytearray(newest.read_bytes())
+    data[-1] ^= 0xFF
+    newest.write_bytes(bytes(data))
+    path, meta, got = ckpt.latest(root)
+    assert meta["step"] == 1 and torch.equal(got["x"], torch.arange(4.0))
+
+    def disk_full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ckpt, "save_file", disk_full)
+    with pytest.raises(OSError):
+        ckpt.write(root, 3, tensors, {"config_hash": "h"}, keep=1)
+    assert [p.name for p in sorted((root / "checkpoints").iterdir())] == ["step-0000001", "step-0000002"]
+    assert ckpt.latest(root)[1]["step"] == 1
+
+
+def test_nan_loss_stops_with_error_and_keeps_last_checkpoint(unit_data, tmp_path, monkeypatch):
+    episodes, tok = unit_data
+    cfg = tiny_config(episodes, tok, "ft-few-shot", steps=6, checkpoint_every=2)
+    from hart.model import adapted
+
+    real = adapted.AdaptedT5.loss
+    calls = {"n": 0}
+
+    def poisoned(self, *a, **k):
+        calls["n"] += 1
+        out = real(self, *a, **k)
+        return out * float("nan") if calls["n"] > 6 else out  # step 4 (2 micro-batches per step)
+
+    monkeypatch.setattr(adapted.AdaptedT5, "loss", poisoned)
+    with pytest.raises(HartError, match="non-finite loss nan at step 3"):
+        train(cfg, tmp_path)
+    assert [p.name for p in (tmp_path / "checkpoints").glob("step-*")] == ["step-0000002"]
+    assert not (tmp_path / "model.safetensors").exists()
+
+
+def test_unknown_config_key_fails_before_work(unit_data, tmp_path):
+    episodes, tok = unit_data
+    cfg = tiny_config(episodes, tok, "hart")
+    cfg["train"]["learning_rate"] = 0.1
+    path = _write(cfg, tmp_path / "bad.json")
+    proc = subprocess.run([sys.executable, "-m", "hart.cli", "train", "--config", str(path), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "bad.json" in proc.stderr and "learning_rate" in proc.stderr
+    assert not (tmp_path / "o").exists()
