@@ -88,3 +88,38 @@ class AdaptedT5(nn.Module):
         with self.injector.active(state.prefixes):
             return self.main.generate(encoder_outputs=BaseModelOutput(last_hidden_state=memory), attention_mask=mask,
                                       max_new_tokens=max_new_tokens, do_sample=False, num_beams=1)
+
+
+def load(run_dir, device: str = "cpu"):
+    """A trained run folder -> (model in eval mode, tokenizer, resolved config).
+
+    Builds the model from the run's ``config.json`` (main weights from the hub, the base
+    checkpoint or the seed) and loads ``model.safetensors``; an evaluation-only method (T0-3B)
+    has no weights file of its own.
+    """
+    import json
+    from pathlib import Path
+
+    from hart.config import validate
+    from hart.errors import HartError
+    from hart.model.build import load_weights
+    from hart.train.loop import setup
+
+    run = Path(run_dir)
+    cfg_path = run / "config.json"
+    if not cfg_path.is_file():
+        raise HartError(f"{run}: not a run folder (no config.json); train it first")
+    try:
+        config = validate(json.loads(cfg_path.read_text()), str(cfg_path))
+    except json.JSONDecodeError as exc:
+        raise HartError(f"{cfg_path}: not valid JSON ({exc.msg})") from None
+    ms, meth, ts, tokenizer, model = setup(config, device=device)
+    weights = run / "model.safetensors"
+    if not meth.eval_only:
+        if not weights.is_file():
+            raise HartError(f"{weights}: missing (training of this run has not finished)")
+        loaded = set(load_weights(model, weights))
+        missing = [n for n, p in model.named_parameters() if p.requires_grad and n not in loaded]
+        if missing:
+            raise HartError(f"{weights}: lacks trained weights for {missing[:3]}: from another method or config?")
+    return model.eval(), tokenizer, config

@@ -70,6 +70,11 @@ def build_t5(g: Geometry, device: str | torch.device = "cpu", seed: int | None =
     model.decoder.embed_tokens = model.shared
     if not untied_head(model):
         raise HartError("internal: T5 output head is still tied to the input embedding")
+    if device != "meta":
+        # transformers draws the untied head from N(0, 1): logits of std ~sqrt(d_model) and a first
+        # loss far above log(vocab). Mesh-TF T5 v1.1 initialises the separate logits layer with
+        # std d_model^-0.5, which we follow for random init (pretrained weights overwrite it).
+        torch.nn.init.normal_(model.lm_head.weight, std=g.d_model ** -0.5)
     return model
 
 

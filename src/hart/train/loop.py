@@ -77,7 +77,8 @@ def train(config: dict, out_dir: str | Path) -> int:
                         f"= {ts.micro_batch_size} x {dist.world}")
     if ts.init_from:
         load_weights(model, Path(ts.init_from) / "model.safetensors")
-    rows = read_episodes(ts.episodes, ("target", meth.input_field) + (("hyper_input",) if model.uses_hyper_input else ()))
+    episodes = Path(ts.episodes)
+    rows = read_episodes(episodes / "train.jsonl" if episodes.is_dir() else episodes, ("target", meth.input_field) + (("hyper_input",) if model.uses_hyper_input else ()))
     data = Batches(rows, tokenizer, meth.input_field, model.uses_hyper_input, ms.max_hyper_len, ms.max_input_len,
                    ms.max_target_len)
     params = [p for p in model.parameters() if p.requires_grad]
