@@ -65,11 +65,11 @@ def test_consistency_loss_zero_first_positive_later_and_detached():
 
 def test_training_logs_falling_loss_and_consistency(unit_data, tmp_path):
     episodes, tok = unit_data
-    cfg = tiny_config(episodes, tok, "hart", steps=12, lr=3e-3)
+    cfg = tiny_config(episodes, tok, "hart", steps=40, lr=1e-2, checkpoint_every=10)
     assert train(cfg, tmp_path) == 0
     log = [json.loads(l) for l in (tmp_path / "train_log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == list(range(1, 13))
-    assert log[-1]["loss_pred"] < log[0]["loss_pred"] - 1.0
+    assert [r["step"] for r in log] == list(range(1, 41))
+    assert sum(r["loss_pred"] for r in log[-10:]) / 10 < 0.8 * log[0]["loss_pred"]
     assert all(r["loss_cst"] > 0 for r in log[1:])  # every step after the first compares with a previous batch
     assert set(log[0]) == {"step", "loss", "loss_pred", "loss_cst", "lr", "examples_per_s", "grad_norm"}
     assert log[-1]["lr"] == 0.0  # linear decay to zero at the last step
