@@ -1,0 +1,123 @@
+"""Episode output: the record schema, the atomic folder writer and the stats it accumulates.
+
+Records follow the EPISODE FILE SCHEMA of docs/design.md: 14 keys, JSONL, UTF-8, keys sorted.
+``EpisodeWriter`` streams records into a temporary folder inside ``out`` and moves the three files
+into place (``os.replace``) only when ``close()`` succeeds, so a failure leaves no partial output
+and an older output intact. Other files in ``out`` (the workflow keeps the resolved
+``config.json`` there) are left alone.
+Token-length percentiles are exact, computed from a Counter of lengths (memory bounded by the
+number of distinct lengths, not the number of records).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+from hart.errors import HartError
+
+FIELDS = {
+    "benchmark": str, "task": str, "template": (str, type(None)), "id": str, "split": str,
+    "category": str, "hyper_input": str, "query": str, "few_shot_input": str,
+    "tk_instruct_input": str, "target": str, "references": list, "choices": (list, type(None)),
+    "label": (int, type(None)),
+}  # fmt: skip
+SPLITS = ("train", "test")
+OUTPUTS = ("train.jsonl", "test.jsonl", "stats.json")
+LENGTH_FIELDS = ("hyper_input", "query", "target")
+PERCENTILES = (50, 90, 95, 99, 100)
+
+
+def record(**fields) -> dict:
+    """One episode; missing optional fields default to None, wrong types are a bug (assert)."""
+    rec = {"template": None, "choices": None, "label": None, **fields}
+    if set(rec) != set(FIELDS):
+        raise ValueError(f"episode keys {sorted(set(rec) ^ set(FIELDS))} do not match the schema")
+    for key, kind in FIELDS.items():
+        if not isinstance(rec[key], kind):
+            raise ValueError(f"episode field {key!r} has type {type(rec[key]).__name__}")
+    return rec
+
+
+def percentiles(counts: Counter) -> dict:
+    """Nearest-rank percentiles of a length histogram."""
+    total = sum(counts.values())
+    if not total:
+        return {f"p{p}": None for p in PERCENTILES}
+    out, items = {}, sorted(counts.items())
+    for p in PERCENTILES:
+        rank, seen = max(1, -(-p * total // 100)), 0
+        for length, n in items:
+            seen += n
+            if seen >= rank:
+                out[f"p{p}"] = length
+                break
+    return out
+
+
+class EpisodeWriter:
+    """Write ``<out>/{train,test}.jsonl`` and ``stats.json`` atomically (temp folder + rename)."""
+
+    def __init__(self, out: str | Path, benchmark: str, count: Callable[[str], int] | None = None):
+        """``count``: token count (EOS included) for the length percentiles; None = words."""
+        self.out, self.benchmark = Path(out), benchmark
+        self.count = count or (lambda text: len(text.split()))
+        self.unit = "T5 tokens with EOS" if count is not None else "whitespace words"
+        self.created = not self.out.exists()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=".episodes.", dir=self.out))
+        self.files = {s: open(self.tmp / f"{s}.jsonl", "w", encoding="utf-8") for s in SPLITS}
+        self.ids = {s: set() for s in SPLITS}
+        self.tasks = {s: set() for s in SPLITS}
+        self.lengths = {s: {f: Counter() for f in LENGTH_FIELDS} for s in SPLITS}
+        self.extra: dict = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def write(self, rec: dict) -> None:
+        split = rec["split"]
+        if rec["id"] in self.ids[split]:
+            raise HartError(f"{rec['task']}: duplicate episode id {rec['id']!r} in {split}")
+        self.ids[split].add(rec["id"])
+        self.tasks[split].add(rec["task"])
+        for f in LENGTH_FIELDS:
+            self.lengths[split][f][self.count(rec[f])] += 1
+        self.files[split].write(json.dumps(rec, sort_keys=True, ensure_ascii=False) + "\n")
+
+    def stats(self) -> dict:
+        per_split = {
+            s: {
+                "tasks": len(self.tasks[s]),
+                "instances": len(self.ids[s]),
+                "token_length_percentiles": {f: percentiles(c) for f, c in self.lengths[s].items()},
+            }
+            for s in SPLITS
+        }
+        return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split, **self.extra}
+
+    def close(self) -> None:
+        for fh in self.files.values():
+            fh.close()
+        (self.tmp / "stats.json").write_text(json.dumps(self.stats(), indent=2, sort_keys=True) + "\n")
+        for name in OUTPUTS:
+            os.replace(self.tmp / name, self.out / name)
+        self.tmp.rmdir()
+
+    def abort(self) -> None:
+        for fh in self.files.values():
+            fh.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.created and not any(self.out.iterdir()):
+            self.out.rmdir()

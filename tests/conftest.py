@@ -1,0 +1,36 @@
+"""Shared fixtures: the read-only real data in shared/data and the real T5 tokenizer.
+
+The shared data is found through $HART_SHARED_DATA, else ``../shared/data`` beside the repo root.
+Tests that need it skip with the reason when it is absent; nothing else skips.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_root() -> Path:
+    env = os.environ.get("HART_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    root = _shared_root()
+    if not (root / "sni").is_dir():
+        pytest.skip(f"shared real data not found at {root} (set HART_SHARED_DATA)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def t5_tokenizer(shared_data):
+    from transformers import AutoTokenizer
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    return AutoTokenizer.from_pretrained(shared_data / "t5" / "tokenizer")
