@@ -6,6 +6,7 @@ Tests that need it skip with the reason when it is absent; nothing else skips.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -34,3 +35,18 @@ def t5_tokenizer(shared_data):
 
     logging.set_verbosity_error()
     return AutoTokenizer.from_pretrained(shared_data / "t5" / "tokenizer")
+
+
+@pytest.fixture(scope="session")
+def unit_data(tmp_path_factory):
+    """(episodes path, tokenizer folder) shared by the training tests."""
+    from hart.data.tokenizer import train_tokenizer
+    from unitdata import make_rows
+
+    root = tmp_path_factory.mktemp("unit")
+    rows = make_rows(64)
+    path = root / "train.jsonl"
+    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+    texts = [r[k] for r in rows for k in ("hyper_input", "query", "target")]
+    train_tokenizer(texts, root / "tokenizer", vocab_size=120)
+    return path, root / "tokenizer"

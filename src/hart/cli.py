@@ -20,6 +20,7 @@ COMMANDS = {
     "evaluate": "hart.evaluate.cli",
     "report": "hart.report.cli",
     "adapt": "hart.adapt",
+    "attention": "hart.attention",
     "plan": "hart.plan",
 }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tiny_config
+from unitdata import tiny_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import tiny_config
+from unitdata import tiny_config
 from hart.errors import HartError
 from hart.train import checkpoint as ckpt
 from hart.train.consistency import consistency_loss

@@ -1,9 +1,8 @@
-"""A tiny self-made task set (two hidden rules, demonstrations in hyper_input) and tokenizer."""
+"""Unit-test data: a tiny self-made task set (two hidden rules, demonstrations in hyper_input) and tokenizer."""
 
 import json
 import random
 
-import pytest
 
 WORDS = "red blue green cat dog bird tree stone river cloud sun moon fish boat car road".split()
 RULES = {"copy": lambda ws: ws, "reverse": lambda ws: ws[::-1], "first": lambda ws: ws[:1], "last": lambda ws: ws[-1:]}
@@ -27,20 +26,6 @@ def make_rows(n: int, seed: int = 0) -> list[dict]:
                      "tk_instruct_input": "\n\n".join(demos) + "\n\n" + query, "target": target,
                      "references": [target], "choices": None, "label": None})
     return rows
-
-
-@pytest.fixture(scope="session")
-def unit_data(tmp_path_factory):
-    """(episodes path, tokenizer folder) shared by the training tests."""
-    from hart.data.tokenizer import train_tokenizer
-
-    root = tmp_path_factory.mktemp("unit")
-    rows = make_rows(64)
-    path = root / "train.jsonl"
-    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
-    texts = [r[k] for r in rows for k in ("hyper_input", "query", "target")]
-    train_tokenizer(texts, root / "tokenizer", vocab_size=120)
-    return path, root / "tokenizer"
 
 
 def tiny_config(episodes, tokenizer, method="hart", **train) -> dict:

@@ -1,0 +1,209 @@
+"""`hart adapt`: adapt a trained hypernetwork to a new task in one forward pass.
+
+    hart adapt --checkpoint RUN --task TASK.json --out DIR [--query TEXT ...] [--queries FILE] [--instances]
+    hart adapt --checkpoint RUN --prefixes DIR [--query TEXT ...] [--queries FILE]
+
+TASK.json is in the S-NI schema: ``Definition`` and ``Positive Examples`` are required,
+``Instances`` optional. Its Def+2Pos string (the training format) goes through the hypernetwork
+once; the prefixes (and, with fusion-in-decoder, the hypernet encoder output the main decoder
+attends to) are saved to ``DIR/prefixes.safetensors`` with ``DIR/prefixes.json`` naming the base
+model, the shapes and the hypernetwork checkpoint (sha256) they came from. Queries are answered
+greedily; the task's own instances are scored (ROUGE-L, exact match) when they carry outputs.
+``--prefixes DIR`` answers later queries from saved prefixes with the hypernetwork removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from hart.errors import HartError
+from hart.io import atomic_path, write_json, write_text
+
+TENSORS = ("enc_k", "enc_v", "dec_k", "dec_v")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("adapt", help="generate a new task's prefixes in one forward pass and answer queries",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True, help="trained run folder of a hypernetwork method")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--task", help="task file in the S-NI schema")
+    src.add_argument("--prefixes", help="folder written by an earlier `hart adapt --out`")
+    p.add_argument("--out", help="folder for prefixes.safetensors, prefixes.json, answers.jsonl (with --task)")
+    p.add_argument("--query", action="append", default=[], help="a query input (repeatable)")
+    p.add_argument("--queries", help="file of query inputs: one per line, or JSONL objects with 'input'")
+    p.add_argument("--instances", action="store_true", help="answer (and score) the task's own instances")
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.set_defaults(func=run)
+
+
+def load_adapt_task(path: str | Path) -> dict:
+    """Validate a task for adaptation: definition and positive examples required, instances optional."""
+    from hart.data import taskfile
+
+    path = Path(path)
+    try:
+        task = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HartError(f"{path}: task file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HartError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(task, dict):
+        raise HartError(f"{path}: top level must be an object")
+    definition = task.get("Definition")
+    if isinstance(definition, str):
+        definition = [definition]
+    if not isinstance(definition, list) or not definition or not isinstance(definition[0], str) or not definition[0].strip():
+        raise HartError(f"{path}: field 'Definition': missing or empty (the hypernetwork needs the task definition)")
+    task["Definition"] = definition
+    positives = task.get("Positive Examples")
+    if not isinstance(positives, list) or not positives:
+        raise HartError(f"{path}: field 'Positive Examples': missing or empty (the hypernetwork needs demonstrations)")
+    taskfile._check_examples(path, positives, "Positive Examples")
+    if "Instances" in task:
+        taskfile._check_instances(path, task["Instances"])
+    return task
+
+
+def base_identity(config: dict) -> dict:
+    """What the prefixes are valid for: the main model's source and geometry."""
+    m = config["model"]
+    ident = {k: m.get(k) for k in ("pretrained", "revision", "d_model", "num_layers", "num_decoder_layers",
+                                   "num_heads", "d_kv", "prefix_length")}
+    if m.get("base_checkpoint") and not m.get("pretrained"):
+        from hart.train.checkpoint import sha256
+
+        ident["base_checkpoint_sha256"] = sha256(Path(m["base_checkpoint"]))
+    return ident
+
+
+def _hyper_sha(run: Path) -> str:
+    from hart.train.checkpoint import sha256
+
+    return sha256(run / "model.safetensors")
+
+
+def _queries(args, task: dict | None) -> list[dict]:
+    from hart.data.formats import query_block
+
+    items = [{"id": f"query-{i}", "input": q} for i, q in enumerate(args.query)]
+    if args.queries:
+        path = Path(args.queries)
+        if not path.is_file():
+            raise HartError(f"{path}: queries file not found")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            if line.lstrip().startswith("{"):
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise HartError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+                if not isinstance(obj.get("input"), str):
+                    raise HartError(f"{path}:{n}: field 'input' missing or not a string")
+                items.append({"id": obj.get("id", f"line-{n}"), "input": obj["input"], "references": obj.get("output")})
+            else:
+                items.append({"id": f"line-{n}", "input": line})
+    if args.instances:
+        if task is None or not task.get("Instances"):
+            raise HartError("--instances: the task has no Instances")
+        items += [{"id": i["id"], "input": i["input"], "references": i["output"]} for i in task["Instances"]]
+    for item in items:
+        item["query"] = query_block(item["input"])
+    return items
+
+
+def _answer(model, tokenizer, state, items, config, max_new_tokens) -> list[dict]:
+    max_len = config["model"].get("max_input_len", 384)
+    for start in range(0, len(items), 16):
+        batch = items[start:start + 16]
+        enc = tokenizer([b["query"] for b in batch], padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+        out = model.generate(state, enc["input_ids"], enc["attention_mask"], max_new_tokens=max_new_tokens)
+        for b, text in zip(batch, tokenizer.batch_decode(out, skip_special_tokens=True)):
+            b["prediction"] = text.strip()
+    return items
+
+
+def _score(items: list[dict]) -> dict | None:
+    from hart.evaluate.metrics import exact_match, max_over_references, rouge_l
+
+    scored = [i for i in items if i.get("references")]
+    if not scored:
+        return None
+    rl = [max_over_references(rouge_l, i["prediction"], i["references"]) for i in scored]
+    em = [max_over_references(exact_match, i["prediction"], i["references"]) for i in scored]
+    return {"n": len(scored), "rougeL": 100 * sum(rl) / len(rl), "exact_match": 100 * sum(em) / len(em)}
+
+
+def save_prefixes(out: Path, state, meta: dict) -> None:
+    p = state.prefixes
+    tensors = {k: getattr(p, k)[:1].contiguous() for k in TENSORS}
+    if state.memory is not None:
+        tensors["memory"], tensors["memory_mask"] = state.memory[:1].contiguous(), state.memory_mask[:1].contiguous()
+    with atomic_path(out / "prefixes.safetensors") as tmp:
+        save_file(tensors, str(tmp))
+    meta = dict(meta, shapes={k: list(v.shape) for k, v in tensors.items()})
+    write_json(out / "prefixes.json", meta)
+
+
+def load_prefixes(folder: Path, config: dict, run: Path):
+    from hart.model.adapted import TaskState
+    from hart.model.prefix import Prefixes
+
+    meta_path, tensor_path = folder / "prefixes.json", folder / "prefixes.safetensors"
+    if not meta_path.is_file() or not tensor_path.is_file():
+        raise HartError(f"{folder}: no saved prefixes (expected prefixes.json and prefixes.safetensors)")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("base") != base_identity(config):
+        raise HartError(f"{meta_path}: base-model mismatch: prefixes were made for {meta.get('base')}, "
+                        f"the checkpoint's main model is {base_identity(config)}")
+    if meta.get("hypernetwork_sha256") != _hyper_sha(run):
+        raise HartError(f"{meta_path}: prefixes come from another checkpoint ({meta.get('checkpoint')}, sha256 "
+                        f"{str(meta.get('hypernetwork_sha256'))[:12]}...), not {run}")
+    t = load_file(str(tensor_path))
+    return TaskState(Prefixes(*(t[k] for k in TENSORS)), t.get("memory"), t.get("memory_mask")), meta
+
+
+def run(args) -> int:
+    from hart.data.formats import def_pos, token_counter
+    from hart.model.adapted import load
+
+    run_dir = Path(args.checkpoint)
+    model, tokenizer, config = load(run_dir)
+    if not model.uses_hyper_input:
+        raise HartError(f"{run_dir}: method '{config['method'].get('name')}' has no hypernetwork to adapt with")
+    task = None
+    if args.task:
+        if not args.out:
+            raise HartError("--task needs --out DIR for the generated prefixes")
+        task = load_adapt_task(args.task)
+        max_hyper = config["model"].get("max_hyper_len", 1024)
+        text = def_pos(task["Definition"], task["Positive Examples"], None, token_counter(tokenizer), max_hyper)
+        enc = tokenizer([text], truncation=True, max_length=max_hyper, return_tensors="pt")
+        with torch.no_grad():
+            state = model.task_state(enc["input_ids"], enc["attention_mask"])  # the one forward pass
+        out = Path(args.out)
+        save_prefixes(out, state, {"task": Path(args.task).name, "checkpoint": str(run_dir),
+                                   "hypernetwork_sha256": _hyper_sha(run_dir), "method": config["method"].get("name"),
+                                   "base": base_identity(config), "hyper_input": text})
+    else:
+        state, _ = load_prefixes(Path(args.prefixes), config, run_dir)
+        model.source = None  # answer with the saved prefixes alone
+        out = Path(args.out) if args.out else Path(args.prefixes)
+    items = _queries(args, task)
+    if items:
+        _answer(model, tokenizer, state, items, config, args.max_new_tokens)
+        write_text(out / "answers.jsonl", "".join(json.dumps({k: i.get(k) for k in ("id", "input", "prediction", "references")})
+                                                 + "\n" for i in items))
+        for i in items:
+            print(f"{i['id']}\t{i['prediction']}")
+    scores = _score(items)
+    if scores:
+        write_json(out / "scores.json", scores)
+        print(f"scored {scores['n']} instances: ROUGE-L {scores['rougeL']:.2f}, exact match {scores['exact_match']:.2f}")
+    return 0

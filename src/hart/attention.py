@@ -1,0 +1,65 @@
+"""`hart attention`: Figure 1's input, the layerwise model's last decoder self-attention map.
+
+For a trained ``bidir-layerwise`` run, each task of the episode file contributes the map of its
+(fixed) hypernetwork input: the last hypernet-decoder layer's self-attention over the L per-layer
+states, averaged over heads; the output is the mean over tasks, shape (L, L), row = query layer,
+column = key layer, written as safetensors (key ``attention``) with the task count in metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from hart.errors import HartError
+from hart.io import atomic_path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("attention", help="Figure 1: the layerwise hypernet decoder's attention map",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True, help="run folder of a bidir-layerwise run")
+    p.add_argument("--episodes", required=True, help="episode file (JSONL) whose tasks' hyper_input are read")
+    p.add_argument("--out", required=True, help="output .safetensors")
+    p.add_argument("--max-tasks", type=int, default=None, help="use at most this many tasks")
+    p.set_defaults(func=run)
+
+
+def attention_map(model, tokenizer, rows: list[dict], max_len: int) -> tuple[torch.Tensor, int]:
+    by_task: dict[str, str] = {}
+    for r in rows:
+        by_task.setdefault(r["task"], r["hyper_input"])
+    maps = []
+    with torch.no_grad():
+        for text in by_task.values():
+            enc = tokenizer([text], truncation=True, max_length=max_len, return_tensors="pt")
+            state = model.task_state(enc["input_ids"], enc["attention_mask"], attention=True)
+            maps.append(state.attention[0])
+    return torch.stack(maps).mean(0), len(maps)
+
+
+def run(args) -> int:
+    from hart.model.adapted import load
+
+    model, tokenizer, config = load(args.checkpoint)
+    if config["method"].get("generator") != "layerwise":
+        raise HartError(f"{args.checkpoint}: method '{config['method'].get('name')}' has no layerwise decoder "
+                        "(Figure 1 needs method bidir-layerwise)")
+    path = Path(args.episodes)
+    if not path.is_file():
+        raise HartError(f"{path}: episode file not found")
+    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    if args.max_tasks:
+        keep = list(dict.fromkeys(r["task"] for r in rows))[: args.max_tasks]
+        rows = [r for r in rows if r["task"] in keep]
+    if not rows:
+        raise HartError(f"{path}: no episodes")
+    amap, n = attention_map(model, tokenizer, rows, config["model"].get("max_hyper_len", 1024))
+    with atomic_path(args.out) as tmp:
+        save_file({"attention": amap.contiguous()}, str(tmp), metadata={"tasks": str(n), "checkpoint": str(args.checkpoint)})
+    print(f"attention map {tuple(amap.shape)} over {n} tasks -> {args.out}")
+    return 0

@@ -1,0 +1,124 @@
+"""`hart adapt` (one forward pass, saved prefixes, reload without the hypernetwork) and `hart attention`."""
+
+import json
+import shutil
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from hart.cli import main
+from hart.train.loop import train
+from unitdata import tiny_config
+
+TASK = {
+    "Definition": ["Reverse the order of the words."],
+    "Positive Examples": [{"input": "red blue green", "output": "green blue red", "explanation": "reversed"},
+                          {"input": "cat dog", "output": "dog cat", "explanation": "reversed"}],
+    "Instances": [{"id": "t-1", "input": "sun moon", "output": ["moon sun"]},
+                  {"id": "t-2", "input": "fish boat car", "output": ["car boat fish"]}],
+}
+
+
+@pytest.fixture(scope="module")
+def runs(unit_data, tmp_path_factory):
+    episodes, tok = unit_data
+    root = tmp_path_factory.mktemp("adapt")
+    out = {}
+    for name, method, seed in (("hart", "hart", 0), ("hart_b", "hart", 1)):
+        cfg = tiny_config(episodes, tok, method, steps=3)
+        cfg["model"]["seed"] = seed
+        assert train(cfg, root / name) == 0
+        out[name] = root / name
+    cfg = tiny_config(episodes, tok, "hart", steps=2)
+    cfg["method"] = {"name": "bidir-layerwise", "generator": "layerwise", "fid": True, "input_field": "query"}
+    assert train(cfg, root / "layerwise") == 0
+    out["layerwise"] = root / "layerwise"
+    (root / "task.json").write_text(json.dumps(TASK))
+    out["task"] = root / "task.json"
+    return out
+
+
+def test_adapt_one_forward_saves_prefixes_equal_to_direct_computation(runs, tmp_path, capsys):
+    from hart.data.formats import def_pos, token_counter
+    from hart.model.adapted import load
+
+    assert main(["adapt", "--checkpoint", str(runs["hart"]), "--task", str(runs["task"]), "--out", str(tmp_path),
+                 "--instances", "--query", "red cat"]) == 0
+    saved = load_file(str(tmp_path / "prefixes.safetensors"))
+    meta = json.loads((tmp_path / "prefixes.json").read_text())
+    assert meta["shapes"]["enc_k"] == [1, 2, 4, 32] and meta["method"] == "hart"
+    model, tok, cfg = load(runs["hart"])
+    text = def_pos(TASK["Definition"], TASK["Positive Examples"], None, token_counter(tok), 96)
+    assert meta["hyper_input"] == text and text.startswith("Definition: Reverse the order of the words.\n\n Positive Example 1 -")
+    enc = tok([text], return_tensors="pt")
+    with torch.no_grad():
+        direct = model.task_state(enc["input_ids"], enc["attention_mask"])
+    torch.testing.assert_close(saved["enc_k"], direct.prefixes.enc_k)
+    torch.testing.assert_close(saved["dec_v"], direct.prefixes.dec_v)
+    torch.testing.assert_close(saved["memory"], direct.memory)
+    answers = [json.loads(l) for l in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    assert [a["id"] for a in answers] == ["query-0", "t-1", "t-2"]
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert scores["n"] == 2 and 0.0 <= scores["rougeL"] <= 100.0
+
+
+def test_saved_prefixes_answer_without_hypernetwork(runs, tmp_path, monkeypatch):
+    from hart.model import adapted
+
+    first = tmp_path / "a"
+    assert main(["adapt", "--checkpoint", str(runs["hart"]), "--task", str(runs["task"]), "--out", str(first),
+                 "--instances"]) == 0
+    calls = []
+    real = adapted.AdaptedT5.task_state
+    monkeypatch.setattr(adapted.AdaptedT5, "task_state", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    again = tmp_path / "b"
+    shutil.copytree(first, again)
+    (again / "answers.jsonl").unlink()
+    queries = tmp_path / "q.jsonl"
+    queries.write_text("".join(json.dumps({"id": i["id"], "input": i["input"], "output": i["output"]}) + "\n"
+                               for i in TASK["Instances"]))
+    assert main(["adapt", "--checkpoint", str(runs["hart"]), "--prefixes", str(again), "--queries", str(queries)]) == 0
+    assert calls == []  # no hypernetwork forward
+    a = [json.loads(l)["prediction"] for l in (first / "answers.jsonl").read_text().splitlines()]
+    b = [json.loads(l)["prediction"] for l in (again / "answers.jsonl").read_text().splitlines()]
+    assert a == b
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda t: t.pop("Definition"), "'Definition'"),
+    (lambda t: t.update({"Positive Examples": []}), "'Positive Examples'"),
+    (lambda t: t["Positive Examples"][0].pop("output"), "Positive Examples[0].output"),
+])
+def test_bad_tasks_are_named(runs, tmp_path, capsys, edit, message):
+    task = json.loads(json.dumps(TASK))
+    edit(task)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(task))
+    assert main(["adapt", "--checkpoint", str(runs["hart"]), "--task", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.json" in err and message in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_prefixes_from_another_checkpoint_or_base_are_refused(runs, tmp_path, capsys):
+    out = tmp_path / "p"
+    assert main(["adapt", "--checkpoint", str(runs["hart"]), "--task", str(runs["task"]), "--out", str(out)]) == 0
+    assert main(["adapt", "--checkpoint", str(runs["hart_b"]), "--prefixes", str(out), "--query", "x"]) == 2
+    assert "another checkpoint" in capsys.readouterr().err
+    meta = json.loads((out / "prefixes.json").read_text())
+    meta["base"]["d_model"] = 1024
+    (out / "prefixes.json").write_text(json.dumps(meta))
+    assert main(["adapt", "--checkpoint", str(runs["hart"]), "--prefixes", str(out), "--query", "x"]) == 2
+    assert "base-model mismatch" in capsys.readouterr().err
+
+
+def test_attention_map_for_figure_1(runs, unit_data, tmp_path, capsys):
+    episodes, _ = unit_data
+    out = tmp_path / "attn.safetensors"
+    assert main(["attention", "--checkpoint", str(runs["layerwise"]), "--episodes", str(episodes), "--out", str(out)]) == 0
+    amap = load_file(str(out))["attention"]
+    assert amap.shape == (2, 2)
+    torch.testing.assert_close(amap.sum(-1), torch.ones(2))
+    assert main(["attention", "--checkpoint", str(runs["hart"]), "--episodes", str(episodes), "--out", str(tmp_path / "x")]) == 2
+    assert "bidir-layerwise" in capsys.readouterr().err
