@@ -71,9 +71,11 @@ class AdaptedT5(nn.Module):
     def logits(self, state: TaskState, memory, memory_mask, labels) -> torch.Tensor:
         """Teacher-forced logits (batch, tgt_len, vocab); labels padded with -100 or pad."""
         labels = labels.masked_fill(labels == -100, 0)
+        base = self.main.get_base_model() if hasattr(self.main, "get_base_model") else self.main
+        decoder_input_ids = base._shift_right(labels)  # not labels=: no unused loss over (b, tgt, vocab)
         with self.injector.active(state.prefixes):
             return self.main(encoder_outputs=BaseModelOutput(last_hidden_state=memory),
-                             attention_mask=memory_mask, labels=labels).logits
+                             attention_mask=memory_mask, decoder_input_ids=decoder_input_ids).logits
 
     def loss(self, state: TaskState, input_ids, attention_mask, labels) -> torch.Tensor:
         """Mean token cross-entropy; ``labels`` use -100 for padding."""

@@ -1,0 +1,125 @@
+"""One evaluation run: load a checkpoint, predict on an episode file, score, write results.
+
+Outputs (both written atomically): ``<out>`` the result JSON (shape in docs/results.md) and
+``<out stem>.predictions.jsonl`` beside it, one prediction per test row in file order.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from hart.errors import HartError
+from hart.evaluate import metrics
+from hart.evaluate.generate import TaskStates, generate_rows
+from hart.evaluate.rank import model_device, rank_rows
+from hart.io import write_json, write_text
+from hart.meta import meta
+
+DEFAULTS = {  # the `evaluate:` config section (schemas/evaluate.json documents each key)
+    "batch_size": 8, "max_new_tokens": 128, "max_input_len": 384, "max_hyper_len": 1024,
+    "max_choice_len": 128, "rank_label_tokens": 256, "input_field": None, "limit": None,
+}
+# Fallback when neither evaluate.input_field nor method.input_field is set: which episode field the
+# main encoder reads (docs/design.md); other methods read `query`.
+INPUT_FIELD = {"ft-few-shot": "few_shot_input", "prefix-tuning": "few_shot_input", "lora": "few_shot_input",
+               "tk-instruct": "tk_instruct_input"}
+
+
+def read_episodes(path: str | Path, limit: int | None = None) -> list[dict]:
+    """Test rows of an episode file; ``limit`` keeps the first N rows of EACH task (all tasks stay)."""
+    path = Path(path)
+    if not path.is_file():
+        raise HartError(f"{path}: episode file not found")
+    rows, per_task = [], {}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise HartError(f"{path}:{lineno}: not valid JSON: {exc}") from None
+            if row.get("split", "test") != "test":
+                continue
+            per_task[row["task"]] = per_task.get(row["task"], 0) + 1
+            if limit is None or per_task[row["task"]] <= limit:
+                rows.append(row)
+    if not rows:
+        raise HartError(f"{path}: no test rows")
+    return rows
+
+
+def run_axes(config: dict, model_config: dict | None = None) -> dict:
+    """method / scale / seed from the config's ``run:`` section (else the checkpoint's config)."""
+    axes = {}
+    for source in (model_config or {}, config):
+        axes.update({k: v for k, v in (source.get("run") or {}).items() if k in ("method", "scale", "seed")})
+    missing = [k for k in ("method", "scale", "seed") if k not in axes]
+    if missing:
+        raise HartError(f"config: run.{missing[0]} is not set (needed to label the result)")
+    return axes
+
+
+def _load(checkpoint):
+    try:
+        from hart.model.adapted import load  # imported only when a run needs the model
+    except ImportError as exc:
+        raise HartError(f"cannot load checkpoints: hart.model.adapted.load is unavailable ({exc})") from None
+    return load(checkpoint)
+
+
+def evaluate(config: dict, checkpoint: str | Path, episodes: str | Path, out: str | Path,
+             limit: int | None = None, load: Callable = _load) -> dict:
+    """Run one evaluation and write its files; returns the result dict."""
+    opts = {**DEFAULTS, **(config.get("evaluate") or {})}
+    limit = limit if limit is not None else opts["limit"]
+    rows = read_episodes(episodes, limit)
+    benchmarks = sorted({r["benchmark"] for r in rows})
+    if len(benchmarks) != 1:
+        raise HartError(f"{episodes}: rows mix benchmarks {benchmarks}")
+    with_choices = [r.get("choices") is not None for r in rows]
+    if any(with_choices) and not all(with_choices):
+        raise HartError(f"{episodes}: some rows have `choices` and some do not")
+    model, tokenizer, model_config = load(checkpoint)
+    axes = run_axes(config, model_config)
+    torch.manual_seed(int(axes["seed"]))
+    field = (opts["input_field"] or (config.get("method") or {}).get("input_field")
+             or (model_config or {}).get("method", {}).get("input_field") or INPUT_FIELD.get(axes["method"], "query"))
+    if hasattr(model, "eval"):
+        model.eval()
+
+    if all(with_choices):
+        states = TaskStates(model, tokenizer, opts["max_hyper_len"])
+        ranked = rank_rows(model, tokenizer, rows, states, field, opts["batch_size"], opts["max_input_len"],
+                           opts["max_choice_len"], opts["rank_label_tokens"])
+        scores = metrics.p3_scores(rows, {i: r["prediction"] for i, r in ranked.items()})
+        preds = [{"id": r["id"], "task": r["task"], "template": r.get("template"), "label": r["label"],
+                  **ranked[r["id"]]} for r in rows]
+        metric, score = "accuracy", scores.pop("accuracy")
+    else:
+        texts = generate_rows(model, tokenizer, rows, field, opts["batch_size"], opts["max_new_tokens"],
+                              opts["max_input_len"], opts["max_hyper_len"])
+        scores = metrics.sni_scores(rows, texts)
+        preds = [{"id": r["id"], "task": r["task"], "category": r.get("category"), "prediction": texts[r["id"]]}
+                 for r in rows]
+        metric, score = "rougeL", scores.pop("rougeL")
+
+    out = Path(out)
+    write_text(predictions_path(out), "".join(json.dumps(p, sort_keys=True, ensure_ascii=False) + "\n" for p in preds))
+    result = {
+        "meta": meta(config, seed=int(axes["seed"]), device=model_device(model)),
+        "benchmark": benchmarks[0], "scale": axes["scale"], "method": axes["method"], "seed": int(axes["seed"]),
+        "metric": metric, "score": score,
+        "breakdown": {**scores, "input_field": field, "limit": limit},
+    }
+    write_json(out, result)
+    return result
+
+
+def predictions_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".predictions.jsonl")

@@ -1,0 +1,1 @@
+"""Report stage: the paper's numbers (``paper``), comparison tables (``tables``), figures (``figures``)."""
