@@ -61,6 +61,7 @@ class MethodSettings:
     consistency: ConsistencySettings = field(default_factory=ConsistencySettings)
     lora: LoraSettings | None = None  # set for the LoRA baseline
     prefix_init_std: float = 0.5  # Prefix-Tuning init scale
+    lr_multiplier: float = 1.0  # PEFT baselines train few parameters and conventionally use a larger lr
     eval_only: bool = False  # T0-3B row: evaluate a released checkpoint, no training
 
 

@@ -82,7 +82,7 @@ def train(config: dict, out_dir: str | Path) -> int:
     data = Batches(rows, tokenizer, meth.input_field, model.uses_hyper_input, ms.max_hyper_len, ms.max_input_len,
                    ms.max_target_len)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = make_optimizer(ts, params)
+    optimizer = make_optimizer(ts, params, meth.lr_multiplier)
     scheduler = linear_schedule(optimizer, ts.warmup_steps, ts.steps)
     engine = dist.wrap(model, optimizer, scheduler, ts, n_micro)
     chash = config_hash(config)

@@ -8,15 +8,16 @@ from hart.errors import HartError
 from hart.settings import TrainSettings
 
 
-def make_optimizer(ts: TrainSettings, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+def make_optimizer(ts: TrainSettings, params: list[torch.nn.Parameter], lr_multiplier: float = 1.0) -> torch.optim.Optimizer:
+    lr = ts.lr * lr_multiplier
     if not params:
         raise HartError("this method has no trainable parameters")
     if ts.optimizer == "adam8bit":
         import bitsandbytes as bnb  # 0.50 runs 8-bit Adam on the CPU with uint8 state
 
-        return bnb.optim.Adam8bit(params, lr=ts.lr, weight_decay=ts.weight_decay)
+        return bnb.optim.Adam8bit(params, lr=lr, weight_decay=ts.weight_decay)
     if ts.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=ts.lr, weight_decay=ts.weight_decay)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=ts.weight_decay)
     raise HartError(f"train.optimizer: unknown value {ts.optimizer!r}")
 
 
