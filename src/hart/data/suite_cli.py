@@ -22,6 +22,9 @@ def register(data_subparsers) -> argparse.ArgumentParser:
     p.add_argument("--vocab-size", type=int, default=2000, help="Unigram vocabulary size (upper bound)")
     p.add_argument("--max-hyper-len", type=int, default=1024, help="token budget of the 16-shot P3 hypernet input")
     p.set_defaults(func=run)
+    from hart.data import suite_c4
+
+    suite_c4.register(data_subparsers)
     return p
 
 

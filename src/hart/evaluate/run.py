@@ -56,6 +56,14 @@ def read_episodes(path: str | Path, limit: int | None = None) -> list[dict]:
 def run_axes(config: dict, model_config: dict | None = None) -> dict:
     """method / scale / seed from the config's ``run:`` section (else the checkpoint's config)."""
     axes = {}
+    for source in (model_config or {}, config):  # a hand-made run: its own method/model/train sections
+        if not source.get("method"):
+            continue
+        from hart.settings import from_config
+
+        ms, meth, ts = from_config(source)  # defaults filled in, as training saw them
+        found = {"method": meth.name, "scale": ms.scale, "seed": ts.seed}
+        axes.update({k: v for k, v in found.items() if v is not None})
     for source in (model_config or {}, config):
         axes.update({k: v for k, v in (source.get("run") or {}).items() if k in ("method", "scale", "seed")})
     missing = [k for k in ("method", "scale", "seed") if k not in axes]
