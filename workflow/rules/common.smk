@@ -1,0 +1,318 @@
+# Helpers only: the run grid, each run's resolved config, paths, resources. No rules here.
+#
+# Vocabulary (docs/design.md): a run is (benchmark, scale, method, seed); its folder is
+# results/train/<benchmark>/<scale>/<method>/seed<seed>/ and its evaluation
+# results/evaluate/<benchmark>/<scale>/<method>/seed<seed>.json.
+
+import json
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import hart.config
+
+ROOT = Path(workflow.basedir)  # config is read next to the Snakefile, never from the cwd
+LOGS = "results/logs"
+ENV = "../envs/hart.yaml"  # every rule's conda env (`--sdm conda`), relative to workflow/rules/
+
+
+class Run(NamedTuple):
+    benchmark: str
+    scale: str
+    method: str
+    seed: int
+
+    @property
+    def path(self) -> str:  # benchmark/scale/method/seed<seed>
+        return f"{self.benchmark}/{self.scale}/{self.method}/seed{self.seed}"
+
+
+def layer_paths(benchmark, scale=None, method=None):
+    """The config files a run composes, left to right (later wins); without a scale and method,
+    the files of a benchmark's episodes (the data defaults live in config/data/sources.yaml)."""
+    paths = [ROOT / "config/config.yaml"]
+    if scale is None:
+        paths.append(ROOT / "config/data/sources.yaml")
+    else:
+        paths += [ROOT / f"config/scale/{scale}.yaml", ROOT / f"config/method/{method}.yaml"]
+    paths.append(ROOT / f"config/benchmark/{benchmark}.yaml")
+    return paths
+
+
+# ---- the grid (config/config.yaml `run:`) ----------------------------------------------------
+
+
+def scales_for(selection):
+    """Configured scales that stand in for the paper scales a table/figure reports."""
+    wanted = set(selection["scales"])
+    return [s for s in GRID["scales"] if wanted & set(GRID["stands_for"][s])]
+
+
+def runs_for(selection, seeds=None):
+    """Every run a table or figure reads, in config order."""
+    return [
+        Run(GRID["benchmarks"][scale][bench], scale, method, seed)
+        for scale in scales_for(selection)
+        for bench in selection["benchmarks"]
+        for method in selection["methods"]
+        for seed in (seeds or GRID["seeds"])
+    ]
+
+
+def pretrain_run(run):
+    """The C4 pretraining run `run` starts from (train.init_from), or None."""
+    method = GRID["pretrain"].get(run.method)
+    if method is None:
+        return None
+    return Run(GRID["benchmarks"][run.scale]["c4"], run.scale, method, run.seed)
+
+
+def base_checkpoint(run):
+    """`model.base_checkpoint` of a run: at tiny scale the main model every method starts from is
+    our own base run (method base-lm), at results/base/<scale>/model.safetensors; else None."""
+    return resolved(run).get("model", {}).get("base_checkpoint")
+
+
+BASE_METHOD = "base-lm"  # the run that makes results/base/<scale>/ (rule train_base)
+
+
+def base_run(scale):
+    """The base-lm run of a scale: trained on the scale's C4-style corpus, seed = first seed."""
+    return Run(GRID["benchmarks"][scale]["c4"], scale, BASE_METHOD, GRID["seeds"][0])
+
+
+def trained(run):
+    """False for evaluate-only methods (Table 4: T0-3B), marked `method.eval_only` in their file."""
+    return not resolved(run).get("method", {}).get("eval_only", False)
+
+
+def all_runs():
+    """Every run of every table and figure, plus the pretraining runs they start from."""
+    runs = {}
+    for selection in [*GRID["tables"].values(), *GRID["figures"].values()]:
+        for run in runs_for(selection):
+            runs[run] = None
+            if pretrain_run(run):
+                runs[pretrain_run(run)] = None
+    return list(runs)
+
+
+# ---- resolved configs (composed and validated at parse time) -------------------------------
+
+_COMPOSED = {}
+
+
+def _compose(paths):
+    key = tuple(paths)
+    if key not in _COMPOSED:
+        _COMPOSED[key] = hart.config.compose(paths)
+    return _COMPOSED[key]
+
+
+_RESOLVED = {}
+
+
+def resolved(run):
+    """A run's full resolved config: the layered files, `run:` = the run's identity."""
+    if run not in _RESOLVED:
+        _RESOLVED[run] = _resolve(run)
+    return _RESOLVED[run]
+
+
+def _resolve(run):
+    paths = layer_paths(run.benchmark, run.scale, run.method)
+    cfg = json.loads(json.dumps(_compose(paths)))  # a private copy
+    cfg["run"] = {"benchmark": run.benchmark, "scale": run.scale,
+                  "method": run.method, "seed": run.seed}
+    cfg.setdefault("train", {})["seed"] = run.seed
+    source = pretrain_run(run)
+    if source is not None:
+        cfg.setdefault("train", {})["init_from"] = train_dir(source)
+    return hart.config.validate(cfg, " + ".join(str(p.relative_to(ROOT)) for p in paths))
+
+
+# Sections each stage's config.json carries: training ignores the evaluate/report sections, so
+# editing them reruns evaluation only, never a training job.
+NOT_FOR_TRAIN = ("evaluate", "report")
+
+
+def train_config(run):
+    return ConfigDict({k: v for k, v in resolved(run).items() if k not in NOT_FOR_TRAIN})
+
+
+def evaluate_config(run):
+    return ConfigDict(resolved(run))
+
+
+def episodes_config(benchmark):
+    """Config of one benchmark's episodes: data defaults + the benchmark file."""
+    cfg = json.loads(json.dumps(_compose(layer_paths(benchmark))))
+    cfg["run"] = {"benchmark": benchmark}
+    return ConfigDict(hart.config.validate(cfg, f"config/benchmark/{benchmark}.yaml"))
+
+
+class ConfigDict(dict):
+    """A resolved config as a plain dict for `params:` (Snakemake compares its repr between runs,
+    so a changed key reruns exactly the jobs that read it); in a shell command it formats as
+    canonical JSON, so the config rules write it with `printf`; a `run` block would cost a whole
+    new Snakemake process per job, about 10 s each."""
+
+    def __str__(self):
+        return json.dumps(self, indent=2, sort_keys=True)
+
+
+# ---- input functions -----------------------------------------------------------------------
+
+
+def run_of(wc):
+    return Run(wc.benchmark, wc.scale, wc.method, int(wc.seed))
+
+
+def train_dir(run):
+    return f"results/train/{run.path}"
+
+
+def evaluation(run):
+    return f"results/evaluate/{run.path}.json"
+
+
+def episodes(benchmark, split):
+    return f"data/episodes/{benchmark}/{split}.jsonl"
+
+
+# What a data rule declares for each folder it fills (Snakemake matches whole paths only, so a
+# path inside one of these folders depends on the rule through this declared output).
+DOWNLOADS = ("sni", "p3", "c4", "t5")
+RAW_FOLDERS = {
+    "data/suite/suite-sni/raw": "data/suite/suite-sni/raw",  # data_suite (directory outputs)
+    "data/suite/suite-p3": "data/suite/suite-p3",
+    "data/suite/tokenizer": "data/suite/tokenizer",
+    "data/suite/suite-c4": "data/suite/suite-c4",  # data_suite_c4
+    **{f"data/cache/{s}": f"data/cache/{s}.lock.json" for s in DOWNLOADS},  # data_download
+}
+
+
+def produced_folder(path):
+    """The declared output of the data rule that fills the folder holding `path`."""
+    for folder, declared in RAW_FOLDERS.items():
+        if path == folder or path.startswith(f"{folder}/"):
+            return declared
+    raise ValueError(f"{path}: not inside any folder a data rule produces ({list(RAW_FOLDERS)})")
+
+
+def download_source(name):
+    """`data.sources.<name>` of config/data/sources.yaml (the download rule's params)."""
+    return hart.config.load_yaml(ROOT / "config/data/sources.yaml")["data"]["sources"][name]
+
+
+def raw_input(wc):
+    return produced_folder(GRID["sources"][wc.benchmark]["raw"])
+
+
+def tokenizer_path(benchmark):
+    return _compose(layer_paths(benchmark))["data"]["tokenizer"]
+
+
+def tokenizer_input(wc):
+    return produced_folder(tokenizer_path(wc.benchmark))
+
+
+def pretrain_input(wc):
+    """What a run starts from: the C4 pretraining run (train.init_from) and/or the base model."""
+    run = run_of(wc)
+    source = pretrain_run(run)
+    inputs = [] if source is None else [f"{train_dir(source)}/done.json"]
+    if base_checkpoint(run):
+        inputs.append(base_checkpoint(run))
+    return inputs
+
+
+def base_config(wc):
+    return train_config(base_run(wc.scale))
+
+
+def checkpoint_input(wc):
+    """What evaluation loads: a finished training run, or only the config (evaluate-only)."""
+    run = run_of(wc)
+    name = "done.json" if trained(run) else "config.json"
+    return f"{train_dir(run)}/{name}"
+
+
+def table_inputs(wc):
+    return [evaluation(r) for r in runs_for(GRID["tables"][wc.name])]
+
+
+def scale_map(selection):
+    """Paper scale -> our scale whose runs fill that column (`hart report --scale-map`)."""
+    out = {}
+    for paper in selection["scales"]:
+        ours = [s for s in scales_for(selection) if paper in GRID["stands_for"][s]]
+        if ours:
+            out[paper] = paper if paper in ours else ours[0]
+    return out
+
+
+def report_maps(wc):
+    """`--methods`, `--scale-map` and `--benchmark-map` arguments of `hart report table`."""
+    selection = GRID["tables"][wc.name]
+    scales = scale_map(selection)
+    first = next(iter(scales.values()))
+    benchmarks = {b: GRID["benchmarks"][first][b] for b in selection["benchmarks"]}
+    pairs = lambda d: " ".join(f"{k}={v}" for k, v in d.items())
+    return (f"--methods {' '.join(selection['methods'])} --scale-map {pairs(scales)}"
+            f" --benchmark-map {pairs(benchmarks)}")
+
+
+def figure_inputs(wc):
+    selection = GRID["figures"][wc.name]
+    if selection.get("input") == "attention":
+        return ["results/fig1/attention.safetensors"]
+    return [f"{train_dir(r)}/done.json" for r in runs_for(selection)]
+
+
+def train_logs(wc, input):
+    """train_log.jsonl beside each done.json (the log is not a declared output: see train.smk)."""
+    return [
+        path if path.endswith(".safetensors") else f"{os.path.dirname(path)}/train_log.jsonl"
+        for path in input.inputs
+    ]
+
+
+def attention_run():
+    """Figure 1 shows one map: the first configured scale and seed of its selection."""
+    runs = runs_for(GRID["figures"]["fig1"], seeds=GRID["seeds"][:1])
+    return runs[0]
+
+
+def report_targets():
+    """Tables and figures with at least one run at the configured scales, and the training logs
+    as CSV for `dvc plots`."""
+    targets = [f"results/plots/{r.path}.csv" for r in all_runs() if trained(r)]
+    for name in GRID["tables"]:
+        if runs_for(GRID["tables"][name]):
+            targets += [f"results/{name}.{ext}" for ext in ("csv", "md", "tex")]
+    for name in GRID["figures"]:
+        if runs_for(GRID["figures"][name]):
+            targets += [f"results/{name}.{ext}" for ext in ("png", "pdf")]
+    return targets
+
+
+# ---- resources -----------------------------------------------------------------------------
+
+
+def resource(stage, key):
+    """A resource of `stage` at the job's scale (config/config.yaml run.resources). None (key
+    left out) leaves the resource unset: for slurm_partition, the cluster's default partition."""
+
+    def get(wc):
+        return GRID["resources"][wc.scale][stage].get(key)
+
+    return get
+
+
+def launcher(wc):
+    """`hart` in one process, or DeepSpeed's launcher over the job's GPUs (ZeRO-2)."""
+    gpus = GRID["resources"][wc.scale]["train"]["gpus"]
+    if gpus > 1:
+        return f"deepspeed --num_gpus {gpus} --module hart.cli"
+    return "hart"

@@ -1,0 +1,64 @@
+# Stage `evaluate`: one JSON per run, results/evaluate/<benchmark>/<scale>/<method>/seed<seed>.json.
+
+EVAL = "results/evaluate/{benchmark}/{scale}/{method}/seed{seed}"
+
+
+rule evaluate_config:
+    """A run's full resolved config (evaluate section included): editing evaluation settings
+    reruns evaluation, not training."""
+    output:
+        config=f"{EVAL}.config.json",
+    params:
+        config=lambda wc: evaluate_config(run_of(wc)),
+    conda:
+        ENV
+    log:
+        f"{LOGS}/evaluate/{RUN}.config.log",
+    localrule: True
+    shell:
+        "printf '%s\\n' {params.config:q} > {output.config} 2> {log}"
+
+
+rule evaluate:
+    """`hart evaluate` on the benchmark's held-out episodes (ROUGE-L or rank classification)."""
+    input:
+        config=f"{EVAL}.config.json",
+        checkpoint=checkpoint_input,
+        test="data/episodes/{benchmark}/test.jsonl",
+    output:
+        result=f"{EVAL}.json",
+    params:
+        checkpoint=lambda wc, input: os.path.dirname(input.checkpoint),
+    conda:
+        ENV
+    log:
+        f"{LOGS}/evaluate/{RUN}.log",
+    threads: resource("evaluate", "cpus_per_task")
+    resources:
+        gpu=resource("evaluate", "gpus"),
+        cpus_per_task=resource("evaluate", "cpus_per_task"),
+        mem_mb=resource("evaluate", "mem_mb"),
+        runtime=resource("evaluate", "runtime"),
+        slurm_partition=resource("evaluate", "slurm_partition"),
+    shell:
+        "hart evaluate --config {input.config} --checkpoint {params.checkpoint}"
+        " --episodes {input.test} --out {output.result} > {log} 2>&1"
+
+
+rule attention:
+    """Figure 1 input: the last hypernet-decoder layer's self-attention of the bidirectional
+    layerwise variant, averaged over heads."""
+    input:
+        done=lambda wc: f"{train_dir(attention_run())}/done.json",
+        test=lambda wc: episodes(attention_run().benchmark, "test"),
+    output:
+        attention="results/fig1/attention.safetensors",
+    params:
+        checkpoint=lambda wc, input: os.path.dirname(input.done),
+    conda:
+        ENV
+    log:
+        f"{LOGS}/evaluate/attention.log",
+    shell:
+        "hart attention --checkpoint {params.checkpoint} --episodes {input.test}"
+        " --out {output.attention} > {log} 2>&1"

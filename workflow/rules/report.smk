@@ -1,0 +1,63 @@
+# Stage `report`: results/<table>.{csv,md,tex} and results/<figure>.{png,pdf}.
+
+
+rule report_table:
+    """One paper table from its runs' evaluation JSONs (the runs are listed in config.yaml)."""
+    input:
+        results=table_inputs,
+    output:
+        csv="results/{name}.csv",
+        md="results/{name}.md",
+        tex="results/{name}.tex",
+    params:
+        maps=report_maps,
+    conda:
+        ENV
+    log:
+        f"{LOGS}/report/{{name}}.log",
+    wildcard_constraints:
+        name=r"table\d+",
+    shell:
+        "hart report table --name {wildcards.name} --results {input.results} {params.maps}"
+        " --out results/{wildcards.name} > {log} 2>&1"
+
+
+rule report_figure:
+    """One paper figure: training-loss curves (fig3, fig4) or the attention map (fig1)."""
+    input:
+        inputs=figure_inputs,
+    output:
+        png="results/{name}.png",
+        pdf="results/{name}.pdf",
+    params:
+        inputs=train_logs,
+    conda:
+        ENV
+    log:
+        f"{LOGS}/report/{{name}}.log",
+    wildcard_constraints:
+        name=r"fig\d+",
+    shell:
+        "hart report figure --name {wildcards.name} --inputs {params.inputs}"
+        " --out results/{wildcards.name} > {log} 2>&1"
+
+
+rule report_plot_data:
+    """A run's training log as CSV, for `dvc plots show` (DVC reads JSON/YAML/CSV/TSV, not JSONL)."""
+    input:
+        done="results/train/{run}/done.json",
+    output:
+        csv="results/plots/{run}.csv",
+    params:
+        train_log=lambda wc, input: f"{os.path.dirname(input.done)}/train_log.jsonl",
+    log:
+        f"{LOGS}/report/plots/{{run}}.log",
+    conda:
+        ENV
+    wildcard_constraints:
+        run=r"[a-z0-9-]+/(tiny|small|large|xl)/[a-z0-9.-]+/seed\d+",
+    localrule: True
+    shell:
+        "python -c 'import sys, pandas as pd;"
+        " pd.read_json(sys.argv[1], lines=True).to_csv(sys.argv[2], index=False)'"
+        " {params.train_log} {output.csv} > {log} 2>&1"
