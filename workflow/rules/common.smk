@@ -48,6 +48,13 @@ def scales_for(selection):
     return [s for s in GRID["scales"] if wanted & set(GRID["stands_for"][s])]
 
 
+def runnable(method, scale):
+    """Evaluation-only rows (T0-3B) need their released hub checkpoint: only at the paper scales."""
+    if scale in ("large", "xl"):
+        return True
+    return not hart.config.load_yaml(ROOT / f"config/method/{method}.yaml").get("method", {}).get("eval_only", False)
+
+
 def runs_for(selection, seeds=None):
     """Every run a table or figure reads, in config order."""
     return [
@@ -55,6 +62,7 @@ def runs_for(selection, seeds=None):
         for scale in scales_for(selection)
         for bench in selection["benchmarks"]
         for method in selection["methods"]
+        if runnable(method, scale)
         for seed in (seeds or GRID["seeds"])
     ]
 
@@ -259,7 +267,8 @@ def report_maps(wc):
     first = next(iter(scales.values()))
     benchmarks = {b: GRID["benchmarks"][first][b] for b in selection["benchmarks"]}
     pairs = lambda d: " ".join(f"{k}={v}" for k, v in d.items())
-    return (f"--methods {' '.join(selection['methods'])} --scale-map {pairs(scales)}"
+    methods = [m for m in selection["methods"] if all(runnable(m, s) for s in scales.values())]
+    return (f"--methods {' '.join(methods)} --scale-map {pairs(scales)}"
             f" --benchmark-map {pairs(benchmarks)}")
 
 

@@ -125,6 +125,11 @@ def _caption(name: str, cells: list[dict]) -> str:
         text += " Stand-in scale: " + ", ".join(stand_in) + "."
     if any(c.benchmark == "p3" for c in table.columns):
         text += " P3: accuracy averaged over templates per dataset (ANLI = mean of r1-r3)."
+    shown = {c["method"] for c in cells}
+    absent = [label for key, (label, _) in table.rows.items() if key not in shown]
+    if absent:
+        text += (" Not run here: " + ", ".join(absent) + " (evaluation-only rows need their released hub"
+                 " checkpoint, which exists only at the paper's scales).")
     return text
 
 
