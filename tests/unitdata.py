@@ -1,6 +1,5 @@
 """Unit-test data: a tiny self-made task set (two hidden rules, demonstrations in hyper_input) and tokenizer."""
 
-import json
 import random
 
 
@@ -21,7 +20,7 @@ def make_rows(n: int, seed: int = 0) -> list[dict]:
         query = f"Input: {' '.join(ws)}\nOutput: "
         target = " ".join(RULES[rule](ws))
         rows.append({"benchmark": "unit", "task": rule, "id": f"{rule}-{i}", "split": "train", "category": rule,
-                     "template": None, "hyper_input": f"Definition: apply the rule.\n\n" + "\n\n".join(demos),
+                     "template": None, "hyper_input": "Definition: apply the rule.\n\n" + "\n\n".join(demos),
                      "query": query, "few_shot_input": "\n\n".join(demos) + "\n\n" + query,
                      "tk_instruct_input": "\n\n".join(demos) + "\n\n" + query, "target": target,
                      "references": [target], "choices": None, "label": None})

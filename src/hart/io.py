@@ -36,3 +36,20 @@ def write_text(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def iter_jsonl(path: str | Path, what: str = "file"):
+    """Yield ``(line_number, object)`` of a JSONL file; errors name the file (and line)."""
+    from hart.errors import HartError
+
+    path = Path(path)
+    if not path.is_file():
+        raise HartError(f"{path}: {what} not found")
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise HartError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None

@@ -137,7 +137,7 @@ def test_cached_generation_equals_uncached_greedy():
 def test_cross_attention_untouched_unless_asked():
     ids, mask, labels = _batch()
     model = build_t5(G, seed=0).eval()
-    inj = PrefixInjector(model)
+    PrefixInjector(model)
     cross = model.decoder.block[0].layer[1].EncDecAttention
     assert not hasattr(cross, "hart_site")
     model2 = build_t5(G, seed=0).eval()

@@ -13,6 +13,7 @@ from typing import Callable
 import torch
 
 from hart.errors import HartError
+from hart.io import iter_jsonl
 from hart.evaluate import metrics
 from hart.evaluate.generate import TaskStates, generate_rows
 from hart.evaluate.rank import model_device, rank_rows
@@ -31,23 +32,13 @@ INPUT_FIELD = {"ft-few-shot": "few_shot_input", "prefix-tuning": "few_shot_input
 
 def read_episodes(path: str | Path, limit: int | None = None) -> list[dict]:
     """Test rows of an episode file; ``limit`` keeps the first N rows of EACH task (all tasks stay)."""
-    path = Path(path)
-    if not path.is_file():
-        raise HartError(f"{path}: episode file not found")
     rows, per_task = [], {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise HartError(f"{path}:{lineno}: not valid JSON: {exc}") from None
-            if row.get("split", "test") != "test":
-                continue
-            per_task[row["task"]] = per_task.get(row["task"], 0) + 1
-            if limit is None or per_task[row["task"]] <= limit:
-                rows.append(row)
+    for _, row in iter_jsonl(path, "episode file"):
+        if row.get("split", "test") != "test":
+            continue
+        per_task[row["task"]] = per_task.get(row["task"], 0) + 1
+        if limit is None or per_task[row["task"]] <= limit:
+            rows.append(row)
     if not rows:
         raise HartError(f"{path}: no test rows")
     return rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 
 
 def _pairs(items, what: str) -> dict:

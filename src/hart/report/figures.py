@@ -10,7 +10,6 @@ Loss curves read ``loss_pred`` from ``train_log.jsonl`` (one JSON object per lin
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -20,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hart.errors import HartError  # noqa: E402
-from hart.io import atomic_path  # noqa: E402
+from hart.io import atomic_path, iter_jsonl  # noqa: E402
 
 # figure -> the named inputs it needs (CLI: --inputs NAME=PATH ...), with the legend labels
 INPUTS = {
@@ -33,17 +32,8 @@ INPUTS = {
 
 def read_log(path: str | Path, key: str = "loss_pred") -> tuple[np.ndarray, np.ndarray]:
     """(steps, values) of the log lines that carry ``key``, in step order."""
-    path = Path(path)
-    if not path.is_file():
-        raise HartError(f"{path}: training log not found")
     points = []
-    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise HartError(f"{path}:{lineno}: not valid JSON: {exc}") from None
+    for _, rec in iter_jsonl(path, "training log"):
         if rec.get(key) is not None:
             points.append((rec["step"], float(rec[key])))
     if not points:

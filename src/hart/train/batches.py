@@ -8,33 +8,23 @@ seeded 16-shot draw per row for P3), so a task's demonstrations vary across its 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 
 from hart.errors import HartError
+from hart.io import iter_jsonl
 
 FIELDS = ("query", "few_shot_input", "tk_instruct_input", "hyper_input", "target")
 
 
 def read_episodes(path: str | Path, need: tuple[str, ...]) -> list[dict]:
-    path = Path(path)
-    if not path.is_file():
-        raise HartError(f"{path}: episode file not found (run `hart data episodes` first)")
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise HartError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-            for key in need:
-                if not isinstance(row.get(key), str):
-                    raise HartError(f"{path}:{n}: field '{key}' missing or not a string")
-            rows.append(row)
+    for n, row in iter_jsonl(path, "episode file (run `hart data episodes` first)"):
+        for key in need:
+            if not isinstance(row.get(key), str):
+                raise HartError(f"{path}:{n}: field '{key}' missing or not a string")
+        rows.append(row)
     if not rows:
         raise HartError(f"{path}: no episodes (empty split)")
     return rows
