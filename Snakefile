@@ -38,6 +38,9 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 
 
+report: "workflow/report/workflow.rst"
+
+
 RUNS = all_runs()
 BASES = sorted({base_run(r.scale) for r in RUNS if base_checkpoint(r)})  # tiny: our own base model
 for _run in RUNS + BASES:

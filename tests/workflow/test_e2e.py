@@ -32,3 +32,8 @@ def test_tiny_pipeline_end_to_end(tmp_path):
         assert (repo / "results" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
     again = subprocess.run(["snakemake", "-c2", "-n"], cwd=repo, env=env, capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr
+    report = subprocess.run(["snakemake", "--report", "results/report.html"], cwd=repo, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (repo / "results" / "report.html").read_text(errors="replace")
+    assert "table2.md" in html and "fig3.png" in html

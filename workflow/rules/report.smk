@@ -7,7 +7,7 @@ rule report_table:
         results=table_inputs,
     output:
         csv="results/{name}.csv",
-        md="results/{name}.md",
+        md=report("results/{name}.md", category="Tables", caption="../report/table.rst"),
         tex="results/{name}.tex",
     params:
         maps=report_maps,
@@ -27,7 +27,7 @@ rule report_figure:
     input:
         inputs=figure_inputs,
     output:
-        png="results/{name}.png",
+        png=report("results/{name}.png", category="Figures", caption="../report/figure.rst"),
         pdf="results/{name}.pdf",
     params:
         inputs=train_logs,
