@@ -47,14 +47,7 @@ def load_adapt_task(path: str | Path) -> dict:
     from hart.data import taskfile
 
     path = Path(path)
-    try:
-        task = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HartError(f"{path}: task file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HartError(f"{path}: not valid JSON: {exc}") from None
-    if not isinstance(task, dict):
-        raise HartError(f"{path}: top level must be an object")
+    task = taskfile.read_task_json(path)
     definition = task.get("Definition")
     if isinstance(definition, str):
         definition = [definition]
@@ -64,9 +57,9 @@ def load_adapt_task(path: str | Path) -> dict:
     positives = task.get("Positive Examples")
     if not isinstance(positives, list) or not positives:
         raise HartError(f"{path}: field 'Positive Examples': missing or empty (the hypernetwork needs demonstrations)")
-    taskfile._check_examples(path, positives, "Positive Examples")
+    taskfile.check_examples(path, positives, "Positive Examples")
     if "Instances" in task:
-        taskfile._check_instances(path, task["Instances"])
+        taskfile.check_instances(path, task["Instances"])
     return task
 
 

@@ -71,17 +71,27 @@ def is_english(task: dict) -> bool:
     return all(task.get(f) == ["English"] for f in LANGUAGE_FIELDS)
 
 
-def load_task(path: str | Path, require_english: bool = True) -> dict:
-    """Parse and validate ``path``; return the task dict (with ``Instances`` as in the file)."""
-    path = Path(path)
+def read_task_json(path: Path, missing: str = "task file not found") -> dict:
+    """The JSON object of a task file; errors name the file."""
     try:
         task = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise HartError(f"{path}: task file not found (listed in the split)") from None
+        raise HartError(f"{path}: {missing}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HartError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(task, dict):
         raise HartError(f"{path}: top level must be an object")
+    return task
+
+
+check_examples = _check_examples  # public names for other readers of the schema (hart adapt)
+check_instances = _check_instances
+
+
+def load_task(path: str | Path, require_english: bool = True) -> dict:
+    """Parse and validate ``path``; return the task dict (with ``Instances`` as in the file)."""
+    path = Path(path)
+    task = read_task_json(path, "task file not found (listed in the split)")
     definition = _str_list(path, task, "Definition")
     if not definition[0].strip():
         raise _fail(path, "Definition", "empty definition text")
