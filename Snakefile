@@ -9,7 +9,15 @@ Stages and files: docs/design.md; cluster, profile, requeue and DVC: docs/cluste
 
 from snakemake.utils import min_version
 
+import os
+import sys
+
 import hart.config
+
+# Rules call the `hart` CLI installed next to the Python that runs Snakemake, so that
+# `.venv/bin/snakemake --cores 2` works without activating the venv (and on SLURM nodes,
+# where the job step re-runs this file with the same interpreter).
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 min_version("9.0")
 

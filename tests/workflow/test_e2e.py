@@ -19,8 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_tiny_pipeline_end_to_end(tmp_path):
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    run = subprocess.run(["snakemake", "-c2"], cwd=repo, env=env, capture_output=True, text=True, timeout=3600)
+    # as the README runs it: the venv's snakemake, venv NOT activated (`hart` is not on PATH)
+    env = dict(os.environ, PATH=os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                               if Path(p) != Path(sys.executable).parent))
+    snakemake = [sys.executable, "-m", "snakemake"]
+    run = subprocess.run([*snakemake, "-c2"], cwd=repo, env=env, capture_output=True, text=True, timeout=3600)
     assert run.returncode == 0, run.stderr[-4000:]
     for name in ("table2", "table3", "table4", "table5"):
         for ext in ("csv", "md", "tex"):
@@ -30,9 +33,9 @@ def test_tiny_pipeline_end_to_end(tmp_path):
     for name in ("fig1", "fig3", "fig4"):
         assert (repo / "results" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert (repo / "results" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
-    again = subprocess.run(["snakemake", "-c2", "-n"], cwd=repo, env=env, capture_output=True, text=True)
+    again = subprocess.run([*snakemake, "-c2", "-n"], cwd=repo, env=env, capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr
-    report = subprocess.run(["snakemake", "--report", "results/report.html"], cwd=repo, env=env,
+    report = subprocess.run([*snakemake, "--report", "results/report.html"], cwd=repo, env=env,
                             capture_output=True, text=True, timeout=600)
     assert report.returncode == 0, report.stderr[-3000:]
     html = (repo / "results" / "report.html").read_text(errors="replace")
