@@ -14,12 +14,17 @@ import sys
 
 import hart.config
 
-# Rules call the `hart` CLI installed next to the Python that runs Snakemake, so that
+# Rules call the `hart` CLI; when none is on PATH, the one installed next to the Python running
+# Snakemake is used (appended, so a `hart` already on PATH wins), so that
 # `.venv/bin/snakemake --cores 2` works without activating the venv (and on SLURM nodes,
 # where the job step re-runs this file with the same interpreter).
-os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + os.path.dirname(sys.executable)
 
 min_version("9.0")
+
+
+envvars:
+    "PATH",
 
 
 configfile: "config/config.yaml"
