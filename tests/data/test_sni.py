@@ -146,3 +146,17 @@ def test_other_files_in_out_are_kept(shared_data, t5_tokenizer, tmp_path):
     (out / "config.json").write_text("{}\n")
     sni.build(shared_data / "sni", out, t5_tokenizer, {"max_train_instances": 1}, seed=0)
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "stats.json", "test.jsonl", "train.jsonl"]
+
+
+def test_full_default_split_counts(shared_data, tmp_path):
+    """The complete default-split lists (shared/data/sni/splits-full-original, taken from
+    allenai/natural-instructions at 9f47066 (train) / b00871c (test)): 756 train and 119 test
+    tasks, disjoint, and the shared subset's split lists are drawn from them."""
+    full = shared_data / "sni" / "splits-full-original"
+    (tmp_path / "splits").symlink_to(full, target_is_directory=True)
+    train = sni.read_split(tmp_path, "default", "train")
+    test = sni.read_split(tmp_path, "default", "test")
+    assert (len(train), len(test)) == (756, 119)
+    assert not set(train) & set(test)
+    assert set(sni.read_split(shared_data / "sni", "default", "train")) <= set(train)
+    assert set(sni.read_split(shared_data / "sni", "default", "test")) <= set(test)
