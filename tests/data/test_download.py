@@ -243,3 +243,34 @@ def test_file_urls_and_parquet_rows(tmp_path, shared_data):
     got = tmp_path / "cache" / "p3" / "eval" / "rte.parquet"
     assert lock["eval/rte.parquet"]["sha256"] == hashlib.sha256((served / "rte.parquet").read_bytes()).hexdigest()
     assert list(read_rows(got, 5)) == rows[:5] and len(list(read_rows(got, 10**6))) == 277
+
+
+def test_shipped_template_pins_verify_real_files(server, tmp_path, shared_data):
+    """The promptsource entries pinned in config/data/sources.yaml, downloaded with their own URL
+    pattern (host swapped for the loopback server) from the real v0.2.3 files of the shared data:
+    every pinned sha256 verifies; one changed byte is refused and nothing is written."""
+    from urllib.parse import urlsplit
+
+    from hart.config import compose
+    from hart.data.download import file_url
+
+    p3 = compose([REPO / "config" / "data" / "sources.yaml"])["data"]["sources"]["p3"]
+    pinned = [e for e in p3["files"] if e.get("sha256") and e["name"].startswith("templates/")]
+    assert len(pinned) == 25
+    entries = []
+    for entry in pinned:
+        real = file_url(p3, entry)
+        assert "/ba8c9eccbe82f2409208c655896f1dd131171ece/" in real  # a commit, not a moving tag
+        local = shared_data / "p3" / "templates" / entry["path"]
+        server.files[urlsplit(real).path] = local.read_bytes()
+        entries.append({**entry, "url": url(server) + urlsplit(real).path})
+    config = {"data": {"sources": {"p3": {"url": p3["url"], "files": entries}}}}
+    lock = download_source(config, "p3", tmp_path / "cache")
+    assert {v["sha256"] for v in lock.values()} == {e["sha256"] for e in pinned}
+
+    bad = entries[0]
+    server.files[urlsplit(bad["url"]).path] += b"\n"
+    config["data"]["sources"]["p3"]["files"] = [bad]
+    with pytest.raises(HartError, match="sha256"):
+        download_source(config, "p3", tmp_path / "cache2")
+    assert not (tmp_path / "cache2" / "p3" / bad["name"]).exists()
