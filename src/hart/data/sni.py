@@ -33,7 +33,10 @@ DEFAULTS = {
     "max_hyper_len": 1024,  # hypernetwork input (Appendix 6.1.3)
     "num_pos": 2,  # Def+2Pos
     "non_english": "error",  # "error": the default split is English-only; "skip": drop and count
+    "dev_tasks": 0,  # S-NI ships no dev list: 0 = no dev split; N = N seeded training tasks become dev
 }
+NO_DEV = ("none: S-NI's split has no dev list and dev_tasks is 0; runs train a fixed number of steps "
+          "and evaluate their last checkpoint (no model selection)")
 
 
 def read_split(raw: Path, split: str, part: str) -> list[str]:
@@ -66,8 +69,32 @@ def instance_strings(task: dict, inp: str, tok, cfg: dict) -> dict:
     return out
 
 
+def choose_dev(raw: Path, cfg: dict, train: list[str], test: list[str], seed: int) -> tuple[list[str], str]:
+    """The dev tasks and where they come from. S-NI's splits have train, test and excluded lists
+    but no dev list: by default there is no dev split. ``dev_tasks: N`` moves N training tasks
+    (``random.Random(f"{seed}:dev")``, kept in list order) to ``dev.jsonl``; a ``dev_tasks.txt``
+    beside the split files (a user's own split) is used as it is."""
+    n = cfg["dev_tasks"]
+    path = raw / "splits" / cfg["split"] / "dev_tasks.txt"
+    if path.is_file():
+        if n:
+            raise HartError(f"{path}: a dev list exists and data.sni.dev_tasks is {n}: use one or the other")
+        names = read_split(raw, cfg["split"], "dev")
+        clash = sorted(set(names) & set(test))
+        if clash:
+            raise HartError(f"{path}: dev tasks are also test tasks: {', '.join(clash[:5])}")
+        return names, f"file: {path.name}"
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n < len(train):
+        raise HartError(f"data.sni.dev_tasks: {n!r} must be an integer from 0 to {len(train) - 1} "
+                        f"(the split has {len(train)} training tasks)")  # fmt: skip
+    if n == 0:
+        return [], NO_DEV
+    chosen = set(random.Random(f"{seed}:dev").sample(sorted(train), n))
+    return [t for t in train if t in chosen], f"{n} training tasks drawn with seed {seed}"
+
+
 def select_instances(instances: list, split: str, rng: random.Random, cfg: dict) -> list:
-    if split == "test":
+    if split in ("test", "dev"):  # evaluation splits: the first N instances
         return instances[: cfg["max_test_instances"]]
     cap = cfg["max_train_instances"]
     if len(instances) > cap:
@@ -91,14 +118,20 @@ def task_episodes(name: str, task: dict, split: str, benchmark: str, tok, cfg: d
 
 def build(raw: str | Path, out: str | Path, tok, cfg: dict | None = None, seed: int = 42,
           benchmark: str = "sni") -> dict:  # fmt: skip
-    """Write ``<out>/{train,test}.jsonl`` and ``stats.json``; return the stats."""
+    """Write ``<out>/{train,test}.jsonl`` (and ``dev.jsonl`` when a dev split is asked for) and
+    ``stats.json``; return the stats."""
     cfg = {**DEFAULTS, **(cfg or {})}
     raw = Path(raw)
-    counts = {"train": 0, "test": 0}
+    names = {part: read_split(raw, cfg["split"], part) for part in ("train", "test")}
+    dev, dev_source = choose_dev(raw, cfg, names["train"], names["test"], seed)
+    names["train"] = [t for t in names["train"] if t not in set(dev)]
+    splits = ("train", "test", "dev") if dev else ("train", "test")
+    names["dev"] = dev
+    counts = {part: 0 for part in splits}
     skipped: list[str] = []
-    with EpisodeWriter(out, benchmark, formats.token_counter(tok)) as writer:
-        for split in ("train", "test"):
-            for name in read_split(raw, cfg["split"], split):
+    with EpisodeWriter(out, benchmark, formats.token_counter(tok), splits) as writer:
+        for split in splits:
+            for name in names[split]:
                 strict = cfg["non_english"] == "error"
                 task = load_task(raw / "tasks" / f"{name}.json", require_english=strict)
                 if not is_english(task):
@@ -109,7 +142,7 @@ def build(raw: str | Path, out: str | Path, tok, cfg: dict | None = None, seed: 
                     writer.write(rec)
                 del task  # stream: one task file in memory at a time
         writer.extra = {
-            "english_tasks": counts, "skipped_non_english": skipped, "seed": seed,
+            "english_tasks": counts, "skipped_non_english": skipped, "seed": seed, "dev_split": dev_source,
             "split": cfg["split"], "settings": {k: cfg[k] for k in sorted(DEFAULTS)},
         }  # fmt: skip
         stats = writer.stats()

@@ -27,8 +27,7 @@ FIELDS = {
     "tk_instruct_input": str, "target": str, "references": list, "choices": (list, type(None)),
     "label": (int, type(None)),
 }  # fmt: skip
-SPLITS = ("train", "test")
-OUTPUTS = ("train.jsonl", "test.jsonl", "stats.json")
+SPLITS = ("train", "test")  # every benchmark; S-NI adds "dev" when asked (docs/data.md)
 LENGTH_FIELDS = ("hyper_input", "query", "target")
 PERCENTILES = (50, 90, 95, 99, 100)
 
@@ -61,20 +60,21 @@ def percentiles(counts: Counter) -> dict:
 
 
 class EpisodeWriter:
-    """Write ``<out>/{train,test}.jsonl`` and ``stats.json`` atomically (temp folder + rename)."""
+    """Write ``<out>/<split>.jsonl`` for each split and ``stats.json`` atomically (temp folder + rename)."""
 
-    def __init__(self, out: str | Path, benchmark: str, count: Callable[[str], int] | None = None):
+    def __init__(self, out: str | Path, benchmark: str, count: Callable[[str], int] | None = None,
+                 splits: tuple[str, ...] = SPLITS):  # fmt: skip
         """``count``: token count (EOS included) for the length percentiles; None = words."""
-        self.out, self.benchmark = Path(out), benchmark
+        self.out, self.benchmark, self.splits = Path(out), benchmark, tuple(splits)
         self.count = count or (lambda text: len(text.split()))
         self.unit = "T5 tokens with EOS" if count is not None else "whitespace words"
         self.created = not self.out.exists()
         self.out.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=".episodes.", dir=self.out))
-        self.files = {s: open(self.tmp / f"{s}.jsonl", "w", encoding="utf-8") for s in SPLITS}
-        self.ids = {s: set() for s in SPLITS}
-        self.tasks = {s: set() for s in SPLITS}
-        self.lengths = {s: {f: Counter() for f in LENGTH_FIELDS} for s in SPLITS}
+        self.files = {s: open(self.tmp / f"{s}.jsonl", "w", encoding="utf-8") for s in self.splits}
+        self.ids = {s: set() for s in self.splits}
+        self.tasks = {s: set() for s in self.splits}
+        self.lengths = {s: {f: Counter() for f in LENGTH_FIELDS} for s in self.splits}
         self.extra: dict = {}
 
     def __enter__(self):
@@ -88,6 +88,8 @@ class EpisodeWriter:
 
     def write(self, rec: dict) -> None:
         split = rec["split"]
+        if split not in self.files:
+            raise HartError(f"{rec['task']}: episode {rec['id']!r} has split {split!r}, not one of {self.splits}")
         if rec["id"] in self.ids[split]:
             raise HartError(f"{rec['task']}: duplicate episode id {rec['id']!r} in {split}")
         self.ids[split].add(rec["id"])
@@ -103,7 +105,7 @@ class EpisodeWriter:
                 "instances": len(self.ids[s]),
                 "token_length_percentiles": {f: percentiles(c) for f, c in self.lengths[s].items()},
             }
-            for s in SPLITS
+            for s in self.splits
         }
         return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split, **self.extra}
 
@@ -111,7 +113,7 @@ class EpisodeWriter:
         for fh in self.files.values():
             fh.close()
         (self.tmp / "stats.json").write_text(json.dumps(self.stats(), indent=2, sort_keys=True) + "\n")
-        for name in OUTPUTS:
+        for name in [f"{s}.jsonl" for s in self.splits] + ["stats.json"]:
             os.replace(self.tmp / name, self.out / name)
         self.tmp.rmdir()
 
