@@ -3,7 +3,7 @@
 import torch
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 
-from hart.model.hypernet import HyperNetwork
+from hart.model.hypernet import CACHE_KWARG, HyperNetwork
 from hart.model.t5 import LARGE, SMALL, XL, Geometry, build_t5, param_count_formula, untied_head
 
 G = Geometry(vocab_size=90, d_model=32, d_ff=64, num_heads=4, d_kv=8, num_layers=3, num_decoder_layers=3)
@@ -41,7 +41,7 @@ def test_earlier_states_do_not_see_later_inputs():
     memory = hn.encode(ids, mask)
     z = hn.z.unsqueeze(0).expand(2, -1, -1)
     run = lambda inputs: [hn.decoder(inputs_embeds=x, encoder_hidden_states=memory, encoder_attention_mask=mask,  # noqa
-                                     past_key_values=cache, use_cache=True).last_hidden_state for x in inputs]
+                                     use_cache=True, **{CACHE_KWARG: cache}).last_hidden_state for x in inputs]
     cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
     a = run([z, z * 0.5, z * 2.0])
     cache = EncoderDecoderCache(DynamicCache(), DynamicCache())

@@ -18,6 +18,7 @@ bucket 0): we reuse the pretrained decoder weights unchanged.
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +28,10 @@ from transformers.models.t5.modeling_t5 import T5Stack
 
 from hart.model.heads import PrefixHeads
 from hart.model.prefix import ATTN_NAME, Prefixes
+
+# transformers 5.24 renamed T5Stack.forward's `past_key_values` to `cache` (the old name warns and
+# goes in 5.40); pass the cache under the name the installed version declares.
+CACHE_KWARG = "cache" if "cache" in inspect.signature(T5Stack.forward).parameters else "past_key_values"
 
 
 @dataclass
@@ -138,7 +143,7 @@ class HyperNetwork(nn.Module):
         for _ in range(self.L):
             x = self.decoder(
                 inputs_embeds=x, encoder_hidden_states=memory, encoder_attention_mask=mask,
-                past_key_values=cache, use_cache=True,
+                use_cache=True, **{CACHE_KWARG: cache},
             ).last_hidden_state  # (b, 2, d)
             states.append(x)
         return torch.stack(states, dim=1)
