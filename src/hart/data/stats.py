@@ -6,15 +6,20 @@ into place (``os.replace``) only when ``close()`` succeeds, so a failure leaves 
 and an older output intact. Other files in ``out`` (the workflow keeps the resolved
 ``config.json`` there) are left alone.
 Token-length percentiles are exact, computed from a Counter of lengths (memory bounded by the
-number of distinct lengths, not the number of records).
+number of distinct lengths, not the number of records). Episode ids must be unique per split: the
+writer keeps an 8-byte digest per id (``array('Q')``, not a set of strings) and checks them when the
+files are closed; a repeated digest is confirmed against the ids themselves by rereading that
+split's file, so a digest collision is never reported as a duplicate.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Callable
@@ -72,7 +77,7 @@ class EpisodeWriter:
         self.out.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=".episodes.", dir=self.out))
         self.files = {s: open(self.tmp / f"{s}.jsonl", "w", encoding="utf-8") for s in self.splits}
-        self.ids = {s: set() for s in self.splits}
+        self.ids = {s: array("Q") for s in self.splits}  # 8-byte digests of the episode ids
         self.tasks = {s: set() for s in self.splits}
         self.lengths = {s: {f: Counter() for f in LENGTH_FIELDS} for s in self.splits}
         self.extra: dict = {}
@@ -90,9 +95,7 @@ class EpisodeWriter:
         split = rec["split"]
         if split not in self.files:
             raise HartError(f"{rec['task']}: episode {rec['id']!r} has split {split!r}, not one of {self.splits}")
-        if rec["id"] in self.ids[split]:
-            raise HartError(f"{rec['task']}: duplicate episode id {rec['id']!r} in {split}")
-        self.ids[split].add(rec["id"])
+        self.ids[split].append(_digest(rec["id"]))
         self.tasks[split].add(rec["task"])
         for f in LENGTH_FIELDS:
             self.lengths[split][f][self.count(rec[f])] += 1
@@ -109,9 +112,36 @@ class EpisodeWriter:
         }
         return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split, **self.extra}
 
+    def check_unique_ids(self) -> None:
+        """A HartError naming the task and id when an episode id repeats within a split."""
+        import numpy as np
+
+        for split in self.splits:
+            digests = np.sort(np.frombuffer(self.ids[split], dtype=np.uint64))
+            repeated = set(digests[1:][digests[1:] == digests[:-1]].tolist())
+            if not repeated:
+                continue
+            seen: dict[str, str] = {}
+            with open(self.tmp / f"{split}.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    rec = json.loads(line)
+                    if _digest(rec["id"]) not in repeated:
+                        continue
+                    if rec["id"] in seen:
+                        raise HartError(
+                            f"{rec['task']}: duplicate episode id {rec['id']!r} in {split} "
+                            f"(first in task {seen[rec['id']]})"
+                        )
+                    seen[rec["id"]] = rec["task"]
+
     def close(self) -> None:
         for fh in self.files.values():
             fh.close()
+        try:
+            self.check_unique_ids()
+        except HartError:
+            self.abort()
+            raise
         (self.tmp / "stats.json").write_text(json.dumps(self.stats(), indent=2, sort_keys=True) + "\n")
         for name in [f"{s}.jsonl" for s in self.splits] + ["stats.json"]:
             os.replace(self.tmp / name, self.out / name)
@@ -123,3 +153,7 @@ class EpisodeWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
         if self.created and not any(self.out.iterdir()):
             self.out.rmdir()
+
+
+def _digest(episode_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(episode_id.encode("utf-8"), digest_size=8).digest(), "little")
