@@ -9,6 +9,8 @@
 # SCRATCH/pids; slurm-down.sh stops only those. Needs root; installs slurm-wlm and munge (Debian)
 # when they are missing.
 set -euo pipefail
+# the daemons and runuser live in /usr/sbin, which a non-login or minimal PATH may lack
+export PATH="$PATH:/usr/sbin:/sbin"
 
 scratch=${1:-${HART_SLURM_SCRATCH:-/tmp/hart-slurm}}
 mkdir -p "$scratch"/{state,spool,log}
