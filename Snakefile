@@ -15,9 +15,11 @@ import sys
 import hart.config
 
 # Rules call the `hart` CLI; when none is on PATH, the one installed next to the Python running
-# Snakemake is used (appended, so a `hart` already on PATH wins), so that
-# `.venv/bin/snakemake --cores 2` works without activating the venv (and on SLURM nodes,
-# where the job step re-runs this file with the same interpreter).
+# Snakemake is used (appended, so a `hart` already on PATH wins: the workflow tests put a stand-in
+# there), so that `.venv/bin/snakemake --cores 2` works without activating the venv (and on SLURM
+# nodes, where the job step re-runs this file with the same interpreter). Because other programs
+# earlier on PATH win too, no rule calls a bare `python` (pyenv shims or a system python without
+# our packages would run it): everything goes through `hart`.
 os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + os.path.dirname(sys.executable)
 
 min_version("9.0")

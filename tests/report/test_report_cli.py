@@ -29,3 +29,26 @@ def test_report_cli(tmp_path, write_log):
     assert main(["report", "table", "--name", "table2", "--results", *res, "--config", str(cfg),
                  "--out", str(tmp_path / "t4")]) == 0
     assert "40.50 ± 0.71 (n=2)" in (tmp_path / "t4.md").read_text()
+
+
+def test_log_csv(tmp_path, capsys):
+    """`hart report log-csv` (rule report_plot_data): every step and value, read back with csv."""
+    import csv
+
+    log = tmp_path / "train_log.jsonl"
+    steps = [{"step": s, "loss": 1.0 / s, "lr": 0.001 * (10 - s), "loss_cst": 0.0} for s in range(1, 10)]
+    log.write_text("".join(json.dumps(r) + "\n" for r in steps) + "\n")
+    assert main(["report", "log-csv", str(log), str(tmp_path / "log.csv")]) == 0
+    back = list(csv.DictReader((tmp_path / "log.csv").open()))
+    assert list(back[0]) == ["loss", "loss_cst", "lr", "step"] and len(back) == 9
+    assert [float(r["loss"]) for r in back] == [r["loss"] for r in steps]
+    assert [int(r["step"]) for r in back] == list(range(1, 10))
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(steps[0]) + "\n{not json\n")
+    assert main(["report", "log-csv", str(bad), str(tmp_path / "bad.csv")]) == 2
+    assert "bad.jsonl: line 2: not JSON" in capsys.readouterr().err
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert main(["report", "log-csv", str(empty), str(tmp_path / "empty.csv")]) == 2
+    assert not (tmp_path / "bad.csv").exists() and not (tmp_path / "empty.csv").exists()

@@ -83,6 +83,12 @@ def report(a):
             _write(Path(f"{a.out}.{ext}"), f"{a.name}: {len(a.inputs)} inputs\n")
 
 
+def report_log_csv(a):
+    rows = [json.loads(line) for line in Path(a.log).read_text().splitlines() if line.strip()]
+    cols = sorted({k for r in rows for k in r})
+    _write(Path(a.out), "\n".join([",".join(cols)] + [",".join(str(r.get(c, "")) for c in cols) for r in rows]) + "\n")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="hart (stand-in)")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -112,6 +118,7 @@ def main(argv=None) -> int:
     x.add_argument("--benchmark-map", nargs="+"); x.add_argument("--out"); x.set_defaults(f=report)
     x = r.add_parser("figure"); x.add_argument("--name"); x.add_argument("--inputs", nargs="+")
     x.add_argument("--out"); x.set_defaults(f=report)
+    x = r.add_parser("log-csv"); x.add_argument("log"); x.add_argument("out"); x.set_defaults(f=report_log_csv)
     args = p.parse_args(argv)
     args.f(args)
     return 0

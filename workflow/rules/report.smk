@@ -58,6 +58,4 @@ rule report_plot_data:
         run=r"[a-z0-9-]+/(tiny|small|large|xl)/[a-z0-9.-]+/seed\d+",
     localrule: True
     shell:
-        "python -c 'import sys, pandas as pd;"
-        " pd.read_json(sys.argv[1], lines=True).to_csv(sys.argv[2], index=False)'"
-        " {params.train_log} {output.csv} > {log} 2>&1"
+        "hart report log-csv {params.train_log} {output.csv} > {log} 2>&1"

@@ -40,6 +40,11 @@ def register(subparsers) -> None:
     f.add_argument("--config", help="config whose `report:` section supplies defaults (smooth)")
     f.set_defaults(func=main_figure)
 
+    c = sub.add_parser("log-csv", help="a training log (JSONL) as CSV, for `dvc plots` (written atomically)")
+    c.add_argument("log", help="train_log.jsonl of a run")
+    c.add_argument("out", help="CSV to write")
+    c.set_defaults(func=main_log_csv)
+
 
 def _report_section(path) -> dict:
     """The `report:` section of a config file (validated), or {} without --config."""
@@ -75,4 +80,38 @@ def main_figure(args) -> int:
     smooth = args.smooth if args.smooth is not None else _report_section(args.config).get("smooth", 1)
     paths = draw(args.name, name_inputs(args.name, args.inputs), args.out, smooth)
     print(f"{args.name} -> " + ", ".join(map(str, paths)))
+    return 0
+
+
+def main_log_csv(args) -> int:
+    """One row per logged step, the columns of the log (sorted); an empty or broken log is an error
+    naming the file and line, and nothing is written."""
+    import csv
+    import io
+    import json
+
+    from hart.errors import HartError
+    from hart.io import write_text
+
+    rows = []
+    with open(args.log, encoding="utf-8") as fh:
+        for i, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise HartError(f"{args.log}: line {i}: not JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise HartError(f"{args.log}: line {i}: expected a JSON object")
+            rows.append(row)
+    if not rows:
+        raise HartError(f"{args.log}: no logged steps")
+    columns = sorted({k for row in rows for k in row})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(args.out, buf.getvalue())
+    print(f"{len(rows)} steps -> {args.out}")
     return 0
