@@ -47,7 +47,7 @@ def test_log_csv(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(steps[0]) + "\n{not json\n")
     assert main(["report", "log-csv", str(bad), str(tmp_path / "bad.csv")]) == 2
-    assert "bad.jsonl: line 2: not JSON" in capsys.readouterr().err
+    assert "bad.jsonl:2: not valid JSON" in capsys.readouterr().err
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     assert main(["report", "log-csv", str(empty), str(tmp_path / "empty.csv")]) == 2

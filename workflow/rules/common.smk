@@ -4,6 +4,7 @@
 # results/train/<benchmark>/<scale>/<method>/seed<seed>/ and its evaluation
 # results/evaluate/<benchmark>/<scale>/<method>/seed<seed>.json.
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -50,9 +51,12 @@ def scales_for(selection):
 
 def runnable(method, scale):
     """Evaluation-only rows (T0-3B) need their released hub checkpoint: only at the paper scales."""
-    if scale in ("large", "xl"):
-        return True
-    return not hart.config.load_yaml(ROOT / f"config/method/{method}.yaml").get("method", {}).get("eval_only", False)
+    return scale in ("large", "xl") or not _eval_only(method)
+
+
+@functools.lru_cache(maxsize=None)
+def _eval_only(method):
+    return hart.config.load_yaml(ROOT / f"config/method/{method}.yaml").get("method", {}).get("eval_only", False)
 
 
 def runs_for(selection, seeds=None):

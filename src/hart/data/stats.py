@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from hart.errors import HartError
+from hart.io import iter_jsonl
 
 FIELDS = {
     "benchmark": str, "task": str, "template": (str, type(None)), "id": str, "split": str,
@@ -122,17 +123,13 @@ class EpisodeWriter:
             if not repeated:
                 continue
             seen: dict[str, str] = {}
-            with open(self.tmp / f"{split}.jsonl", encoding="utf-8") as fh:
-                for line in fh:
-                    rec = json.loads(line)
-                    if _digest(rec["id"]) not in repeated:
-                        continue
-                    if rec["id"] in seen:
-                        raise HartError(
-                            f"{rec['task']}: duplicate episode id {rec['id']!r} in {split} "
-                            f"(first in task {seen[rec['id']]})"
-                        )
-                    seen[rec["id"]] = rec["task"]
+            for _, rec in iter_jsonl(self.tmp / f"{split}.jsonl"):
+                if _digest(rec["id"]) not in repeated:
+                    continue
+                if rec["id"] in seen:
+                    raise HartError(f"{rec['task']}: duplicate episode id {rec['id']!r} in {split} "
+                                    f"(first in task {seen[rec['id']]})")  # fmt: skip
+                seen[rec["id"]] = rec["task"]
 
     def close(self) -> None:
         for fh in self.files.values():

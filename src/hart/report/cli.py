@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def _pairs(items, what: str) -> dict:
     from hart.errors import HartError
 
@@ -88,23 +87,15 @@ def main_log_csv(args) -> int:
     naming the file and line, and nothing is written."""
     import csv
     import io
-    import json
 
     from hart.errors import HartError
-    from hart.io import write_text
+    from hart.io import iter_jsonl, write_text
 
     rows = []
-    with open(args.log, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise HartError(f"{args.log}: line {i}: not JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise HartError(f"{args.log}: line {i}: expected a JSON object")
-            rows.append(row)
+    for lineno, row in iter_jsonl(args.log, "training log"):
+        if not isinstance(row, dict):
+            raise HartError(f"{args.log}:{lineno}: expected a JSON object")
+        rows.append(row)
     if not rows:
         raise HartError(f"{args.log}: no logged steps")
     columns = sorted({k for row in rows for k in row})
