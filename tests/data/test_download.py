@@ -11,6 +11,7 @@ import http.server
 import io
 import json
 import os
+import re
 import tarfile
 import threading
 from pathlib import Path
@@ -245,32 +246,71 @@ def test_file_urls_and_parquet_rows(tmp_path, shared_data):
     assert list(read_rows(got, 5)) == rows[:5] and len(list(read_rows(got, 10**6))) == 277
 
 
-def test_shipped_template_pins_verify_real_files(server, tmp_path, shared_data):
-    """The promptsource entries pinned in config/data/sources.yaml, downloaded with their own URL
-    pattern (host swapped for the loopback server) from the real v0.2.3 files of the shared data:
-    every pinned sha256 verifies; one changed byte is refused and nothing is written."""
+def _shipped_templates():
+    """config/data/sources.yaml: the P3 source and its promptsource sdist entry."""
+    from hart.config import compose
+
+    data = compose([REPO / "config" / "data" / "sources.yaml"])["data"]
+    [entry] = [e for e in data["sources"]["p3"]["files"] if "extract" in e]
+    return data, entry
+
+
+def test_template_members_are_the_ones_p3_episodes_read():
+    """The sdist entry extracts exactly the template files of the 38 training pairs and the 8
+    held-out template folders, into the ``templates/`` folder that ``hart data episodes`` reads."""
+    data, entry = _shipped_templates()
+    wanted = {f"{task}/templates.yaml" for task in data["p3"]["train"]}
+    wanted |= {f"{spec.get('templates', spec['task'])}/templates.yaml" for spec in data["p3"]["eval"]}
+    assert len(wanted) == 46
+    assert sorted(entry["extract"]["members"]) == sorted(wanted)
+    assert entry["extract"]["into"] == "templates" and entry["extract"]["strip_components"] == 3
+
+
+def _sdist(templates: Path, members: list[str]) -> bytes:
+    """A promptsource-0.2.3 sdist laid out like PyPI's, holding the given template files."""
+    files = {f"promptsource/templates/{m}": (templates / m).read_bytes() for m in members}
+    files["PKG-INFO"] = b"Name: promptsource\nVersion: 0.2.3\n"
+    return make_tar(files, top="promptsource-0.2.3")
+
+
+def test_template_sdist_download_and_extract(server, tmp_path, shared_data):
+    """The shipped sdist entry, its URL path served by the loopback server: (1) as shipped, the
+    pinned PyPI sha256 refuses an archive that is not PyPI's, and nothing is written; (2) with
+    this archive's hash, the members land byte-identical under templates/; (3) a listed member
+    missing from the archive is an error naming it, and nothing is extracted."""
     from urllib.parse import urlsplit
 
-    from hart.config import compose
     from hart.data.download import file_url
 
-    p3 = compose([REPO / "config" / "data" / "sources.yaml"])["data"]["sources"]["p3"]
-    pinned = [e for e in p3["files"] if e.get("sha256") and e["name"].startswith("templates/")]
-    assert len(pinned) == 25
-    entries = []
-    for entry in pinned:
-        real = file_url(p3, entry)
-        assert "/ba8c9eccbe82f2409208c655896f1dd131171ece/" in real  # a commit, not a moving tag
-        local = shared_data / "p3" / "templates" / entry["path"]
-        server.files[urlsplit(real).path] = local.read_bytes()
-        entries.append({**entry, "url": url(server) + urlsplit(real).path})
-    config = {"data": {"sources": {"p3": {"url": p3["url"], "files": entries}}}}
-    lock = download_source(config, "p3", tmp_path / "cache")
-    assert {v["sha256"] for v in lock.values()} == {e["sha256"] for e in pinned}
+    data, entry = _shipped_templates()
+    p3 = data["sources"]["p3"]
+    real = file_url(p3, entry)
+    assert real.startswith("https://files.pythonhosted.org/") and real.endswith("/promptsource-0.2.3.tar.gz")
+    here = shared_data / "p3" / "templates"
+    have = [m for m in entry["extract"]["members"] if (here / m).is_file()]
+    assert len(have) == 25  # the shared data holds 25 of the 46
+    blob = _sdist(here, have)
+    served = {**entry, "url": url(server) + urlsplit(real).path.rsplit("/", 1)[0] + "/{path}"}
+    server.files[urlsplit(real).path] = blob
+    config = {"data": {"sources": {"p3": {"url": p3["url"], "files": [served]}}}}
 
-    bad = entries[0]
-    server.files[urlsplit(bad["url"]).path] += b"\n"
-    config["data"]["sources"]["p3"]["files"] = [bad]
-    with pytest.raises(HartError, match="sha256"):
-        download_source(config, "p3", tmp_path / "cache2")
-    assert not (tmp_path / "cache2" / "p3" / bad["name"]).exists()
+    with pytest.raises(HartError, match=f"sha256 mismatch.*expected {entry['sha256']}"):
+        download_source(config, "p3", tmp_path / "c1")
+    assert not (tmp_path / "c1" / "p3" / "promptsource-0.2.3.tar.gz").exists()
+    assert not (tmp_path / "c1" / "p3" / "templates").exists()
+
+    served.update(sha256=hashlib.sha256(blob).hexdigest(), extract={**entry["extract"], "members": have})
+    lock = download_source(config, "p3", tmp_path / "c2")
+    assert lock["promptsource-0.2.3.tar.gz"]["sha256"] == served["sha256"]
+    got = sorted(str(p.relative_to(tmp_path / "c2" / "p3" / "templates"))
+                 for p in (tmp_path / "c2" / "p3" / "templates").rglob("templates.yaml"))  # fmt: skip
+    assert got == sorted(have)
+    for m in have:
+        assert (tmp_path / "c2" / "p3" / "templates" / m).read_bytes() == (here / m).read_bytes()
+
+    served["extract"] = entry["extract"]  # all 46 listed, 25 in the archive
+    missing = next(m for m in entry["extract"]["members"] if m not in have)
+    with pytest.raises(HartError, match=f"21 listed member.*{re.escape(missing)}.*nothing extracted"):
+        download_source(config, "p3", tmp_path / "c3")
+    assert not (tmp_path / "c3" / "p3" / "templates").exists()
+

@@ -1,10 +1,10 @@
-"""Safe extraction of a release archive (the S-NI GitHub tarball).
+"""Safe extraction of a release archive (the S-NI GitHub tarball, the promptsource sdist).
 
 Only members matching the configured patterns (``tasks/*.json``, ``splits/default/*``) are
-extracted, after stripping the archive's top folder (``natural-instructions-2.8/``). Every member
-is checked BEFORE anything is written: an absolute path or a ``..`` component anywhere in the
-archive, or a link/device/FIFO among the selected members, is a HartError naming the member, and
-nothing is extracted. Files are written by reading member bytes ourselves (never
+extracted, after stripping the archive's top folders (``natural-instructions-2.8/``); a pattern
+without wildcards names one file, which must be there. Every member is checked BEFORE anything is
+written: an absolute path or a ``..`` component anywhere in the archive, or a link/device/FIFO
+among the selected members, is a HartError naming the member, and nothing is extracted. Files are written by reading member bytes ourselves (never
 ``TarFile.extract``), into a temporary folder renamed into place at the end.
 """
 
@@ -63,7 +63,18 @@ def select_members(archive: Path, patterns: list[str], strip: int) -> list[tuple
         raise HartError(f"{archive}: not a readable tar archive: {exc}") from None
     if not selected:
         raise HartError(f"{archive}: no member matches {patterns} (after stripping {strip} folder)")
+    found = {rel for _, rel in selected}
+    missing = [p for p in patterns if not _is_glob(p) and p not in found]
+    if missing:
+        raise HartError(
+            f"{archive}: {len(missing)} listed member(s) not in the archive (after stripping {strip} "
+            f"folder): {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}; nothing extracted"
+        )
     return selected
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
 
 
 def safe_extract(archive: Path, dest: Path, patterns: list[str], strip: int = 1) -> int:
