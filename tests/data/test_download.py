@@ -314,3 +314,26 @@ def test_template_sdist_download_and_extract(server, tmp_path, shared_data):
         download_source(config, "p3", tmp_path / "c3")
     assert not (tmp_path / "c3" / "p3" / "templates").exists()
 
+
+
+def test_shipped_spiece_pin_verifies_the_real_vocabulary(server, tmp_path, shared_data):
+    """The pinned T5 spiece.model entry, served from the real 32k vocabulary of the shared data at
+    the shipped URL's path: the pin verifies; the same entry refuses a file one byte longer."""
+    from urllib.parse import urlsplit
+
+    from hart.config import compose
+    from hart.data.download import file_url
+
+    t5 = compose([REPO / "config" / "data" / "sources.yaml"])["data"]["sources"]["t5"]
+    [entry] = [e for e in t5["files"] if e["path"] == "spiece.model" and e.get("sha256")]
+    real = file_url(t5, entry)
+    blob = (shared_data / "t5" / "tokenizer" / "spiece.model").read_bytes()
+    assert len(blob) == 791_656
+    server.files[urlsplit(real).path] = blob
+    source = {**t5, "url": url(server) + "/{repo}/resolve/{revision}/{path}", "files": [entry]}
+    lock = download_source({"data": {"sources": {"t5": source}}}, "t5", tmp_path / "c")
+    assert lock[entry["name"]]["sha256"] == entry["sha256"]
+    server.files[urlsplit(real).path] = blob + b"\0"
+    with pytest.raises(HartError, match="sha256 mismatch"):
+        download_source({"data": {"sources": {"t5": source}}}, "t5", tmp_path / "c2")
+    assert not (tmp_path / "c2" / "t5" / entry["name"]).exists()
