@@ -337,3 +337,18 @@ def test_shipped_spiece_pin_verifies_the_real_vocabulary(server, tmp_path, share
     with pytest.raises(HartError, match="sha256 mismatch"):
         download_source({"data": {"sources": {"t5": source}}}, "t5", tmp_path / "c2")
     assert not (tmp_path / "c2" / "t5" / entry["name"]).exists()
+
+
+def test_extract_once_reextracts_when_the_member_list_changes(tmp_path):
+    """A finished extraction is reused only for the same archive AND the same member selection:
+    adding a member to the config extracts again (the new file appears)."""
+    from hart.data.archive import extract_once
+
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(make_tar({"tasks/a.json": b"1", "tasks/b.json": b"2"}))
+    spec = {"members": ["tasks/a.json"], "strip_components": 1}
+    assert extract_once(archive, tmp_path / "out", spec) == 1
+    assert extract_once(archive, tmp_path / "out", spec) == 0  # reused
+    assert not (tmp_path / "out" / "tasks" / "b.json").exists()
+    assert extract_once(archive, tmp_path / "out", {**spec, "members": ["tasks/a.json", "tasks/b.json"]}) == 2
+    assert (tmp_path / "out" / "tasks" / "b.json").read_bytes() == b"2"

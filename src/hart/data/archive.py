@@ -11,6 +11,8 @@ among the selected members, is a HartError naming the member, and nothing is ext
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import shutil
 import tarfile
 import tempfile
@@ -93,7 +95,7 @@ def safe_extract(archive: Path, dest: Path, patterns: list[str], strip: int = 1)
                 out.parent.mkdir(parents=True, exist_ok=True)
                 with tar.extractfile(member) as src, open(out, "wb") as fh:
                     shutil.copyfileobj(src, fh)
-        (tmp / DONE_MARKER).write_text(archive.name + "\n")
+        (tmp / DONE_MARKER).write_text(_marker(archive, patterns, strip))
         if dest.exists():
             shutil.rmtree(dest)
         tmp.rename(dest)
@@ -103,9 +105,18 @@ def safe_extract(archive: Path, dest: Path, patterns: list[str], strip: int = 1)
     return len(wanted)
 
 
+def _marker(archive: Path, patterns: list[str], strip: int) -> str:
+    """What a finished extraction records: the archive's name and a digest of the selection, so
+    that a changed member list or strip count extracts again."""
+    selection = json.dumps({"members": list(patterns), "strip_components": strip}, sort_keys=True)
+    return f"{Path(archive).name} {hashlib.sha256(selection.encode()).hexdigest()[:16]}\n"
+
+
 def extract_once(archive: Path, dest: Path, spec: dict) -> int:
-    """Extract unless ``dest`` already holds a finished extraction of this archive."""
+    """Extract unless ``dest`` already holds a finished extraction of this archive with the same
+    member selection."""
+    patterns, strip = spec["members"], spec.get("strip_components", 1)
     marker = Path(dest) / DONE_MARKER
-    if marker.exists() and marker.read_text().strip() == Path(archive).name:
+    if marker.exists() and marker.read_text() == _marker(archive, patterns, strip):
         return 0
-    return safe_extract(archive, dest, spec["members"], spec.get("strip_components", 1))
+    return safe_extract(archive, dest, patterns, strip)
