@@ -50,3 +50,14 @@ def unit_data(tmp_path_factory):
     texts = [r[k] for r in rows for k in ("hyper_input", "query", "target")]
     train_tokenizer(texts, root / "tokenizer", vocab_size=120)
     return path, root / "tokenizer"
+
+
+@pytest.fixture(scope="session")
+def suite_sni_raw(tmp_path_factory):
+    """The embedded suite's S-NI raw folder (task files + default split), seed 0; read-only:
+    a test that changes it works on a copy."""
+    from hart.data.suite.sni import write_sni_raw
+
+    out = tmp_path_factory.mktemp("suite-sni") / "raw"
+    write_sni_raw(out, seed=0)
+    return out

@@ -246,11 +246,16 @@ def test_file_urls_and_parquet_rows(tmp_path, shared_data):
     assert list(read_rows(got, 5)) == rows[:5] and len(list(read_rows(got, 10**6))) == 277
 
 
-def _shipped_templates():
-    """config/data/sources.yaml: the P3 source and its promptsource sdist entry."""
+def _shipped() -> dict:
+    """The ``data`` section of config/data/sources.yaml, composed and validated."""
     from hart.config import compose
 
-    data = compose([REPO / "config" / "data" / "sources.yaml"])["data"]
+    return compose([REPO / "config" / "data" / "sources.yaml"])["data"]
+
+
+def _shipped_templates():
+    """The shipped data section and its promptsource sdist entry."""
+    data = _shipped()
     [entry] = [e for e in data["sources"]["p3"]["files"] if "extract" in e]
     return data, entry
 
@@ -315,16 +320,14 @@ def test_template_sdist_download_and_extract(server, tmp_path, shared_data):
     assert not (tmp_path / "c3" / "p3" / "templates").exists()
 
 
-
 def test_shipped_spiece_pin_verifies_the_real_vocabulary(server, tmp_path, shared_data):
     """The pinned T5 spiece.model entry, served from the real 32k vocabulary of the shared data at
     the shipped URL's path: the pin verifies; the same entry refuses a file one byte longer."""
     from urllib.parse import urlsplit
 
-    from hart.config import compose
     from hart.data.download import file_url
 
-    t5 = compose([REPO / "config" / "data" / "sources.yaml"])["data"]["sources"]["t5"]
+    t5 = _shipped()["sources"]["t5"]
     [entry] = [e for e in t5["files"] if e["path"] == "spiece.model" and e.get("sha256")]
     real = file_url(t5, entry)
     blob = (shared_data / "t5" / "tokenizer" / "spiece.model").read_bytes()

@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 
 from hart.data import sni
-from hart.data.suite.sni import write_sni_raw
 from hart.data.tokenizer import load_tokenizer
 from hart.errors import HartError
 
 
 @pytest.fixture(scope="module")
-def raw(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("suite") / "raw"
-    write_sni_raw(out, seed=0)
-    return out
+def raw(suite_sni_raw) -> Path:
+    return suite_sni_raw
 
 
 @pytest.fixture(scope="module")

@@ -29,10 +29,8 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def raw(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sni") / "raw"
-    write_sni_raw(out, seed=0)
-    return out
+def raw(suite_sni_raw) -> Path:
+    return suite_sni_raw
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,10 @@ REPO = Path(__file__).resolve().parents[2]
 SEED = 0  # the seed both renderers use for the `choice` filter
 
 
-def template_rows(p3: Path, rows: int):
-    """(template folder, rows) for every template folder of the shared P3 data that has rows, in
-    the layout and with the field normalisation ``hart data episodes --benchmark p3`` uses."""
+def template_rows(p3: Path, rows: int) -> list[tuple[str, Path, list[dict]]]:
+    """(task, its templates.yaml, its first ``rows`` rows) for every task of the shared P3 data
+    that has rows and templates, in the layout and with the field normalisation that
+    ``hart data episodes --benchmark p3`` uses."""
     from hart.config import compose
     from hart.data.p3 import data_files, find_file, normalize, read_rows
 
@@ -45,16 +46,17 @@ def template_rows(p3: Path, rows: int):
     out = []
     for task in cfg["train"]:
         folder = p3 / "train" / cfg["data_dirs"].get(task, task)
-        if folder.is_dir() and (p3 / "templates" / task / "templates.yaml").is_file():
+        tpath = p3 / "templates" / task / "templates.yaml"
+        if folder.is_dir() and tpath.is_file():
             got = []
             for path in data_files(folder):
                 got += [normalize(task, r) for r in read_rows(path, rows - len(got))]
-            out.append((task, got))
+            out.append((task, tpath, got))
     for spec in cfg["eval"]:
         dataset = spec.get("templates", spec["task"])
-        path = find_file(p3, spec["file"])
-        if path is not None and (p3 / "templates" / dataset / "templates.yaml").is_file():
-            out.append((spec["task"], [normalize(dataset, r) for r in read_rows(path, rows)]))
+        path, tpath = find_file(p3, spec["file"]), p3 / "templates" / dataset / "templates.yaml"
+        if path is not None and tpath.is_file():
+            out.append((spec["task"], tpath, [normalize(dataset, r) for r in read_rows(path, rows)]))
     return out
 
 
@@ -74,24 +76,15 @@ def our_digests(p3: Path, rows: int) -> dict[str, str]:
     from hart.data.promptsource import load_templates
 
     out = {}
-    for task, data in template_rows(p3, rows):
-        dataset = _template_dir(task)
-        for t in load_templates(p3 / "templates" / dataset / "templates.yaml"):
+    for task, tpath, data in template_rows(p3, rows):
+        for t in load_templates(tpath):
             out[f"{task}|{t.id}"] = digest([ours(t, r) for r in data])
     return out
 
 
-def _template_dir(task: str) -> str:
-    from hart.config import compose
-
-    cfg = compose([REPO / "config" / "data" / "sources.yaml"])["data"]["p3"]
-    for spec in cfg["eval"]:
-        if spec["task"] == task:
-            return spec.get("templates", task)
-    return task
-
-
-def _real_module(sdist: Path, into: Path):
+def _import_real(sdist: Path, into: Path) -> None:
+    """Import promptsource/templates.py of the sdist: it registers the ``!Template`` YAML class
+    that ``yaml.FullLoader`` then builds real promptsource templates with."""
     with tarfile.open(sdist) as tar:
         member = tar.getmember("promptsource-0.2.3/promptsource/templates.py")
         (into / "templates.py").write_bytes(tar.extractfile(member).read())
@@ -99,12 +92,10 @@ def _real_module(sdist: Path, into: Path):
         "pkg_resources", types.SimpleNamespace(resource_filename=lambda pkg, name: str(into / name))
     )
     sys.path.insert(0, str(into))
-    import templates as real  # noqa: PLC0415  (promptsource/templates.py of the sdist)
-
-    return real
+    import templates  # noqa: F401, PLC0415  (promptsource/templates.py of the sdist)
 
 
-def real_renders(real, template, row: dict) -> list:
+def real_renders(template, row: dict) -> list:
     random.seed(f"{SEED}:{template.get_id()}")  # our renderer seeds its generator the same way
     parts = template.apply(copy.deepcopy(row))
     if len(parts) == 1:
@@ -124,14 +115,13 @@ def main(argv=None) -> int:
     ap.add_argument("--write", type=Path)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        real = _real_module(args.sdist, Path(tmp))
+        _import_real(args.sdist, Path(tmp))
         ref, same, differ, renders = {}, 0, 0, 0
-        for task, data in template_rows(args.p3, args.rows):
-            path = args.p3 / "templates" / _template_dir(task) / "templates.yaml"
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.FullLoader)
-            mine = {t.id: t for t in load_templates(path)}
+        for task, tpath, data in template_rows(args.p3, args.rows):
+            doc = yaml.load(tpath.read_text(encoding="utf-8"), Loader=yaml.FullLoader)
+            mine = {t.id: t for t in load_templates(tpath)}
             for tid, t in doc["templates"].items():
-                theirs = [real_renders(real, t, r) for r in data]
+                theirs = [real_renders(t, r) for r in data]
                 ref[f"{task}|{tid}"] = digest(theirs)
                 renders += len(data)
                 for row, want in zip(data, theirs):

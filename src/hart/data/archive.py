@@ -4,14 +4,14 @@ Only members matching the configured patterns (``tasks/*.json``, ``splits/defaul
 extracted, after stripping the archive's top folders (``natural-instructions-2.8/``); a pattern
 without wildcards names one file, which must be there. Every member is checked BEFORE anything is
 written: an absolute path or a ``..`` component anywhere in the archive, or a link/device/FIFO
-among the selected members, is a HartError naming the member, and nothing is extracted. Files are written by reading member bytes ourselves (never
-``TarFile.extract``), into a temporary folder renamed into place at the end.
+among the selected members, is a HartError naming the member, and nothing is extracted. Files
+are written by reading member bytes ourselves (never ``TarFile.extract``), into a temporary folder
+renamed into place at the end.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import shutil
 import tarfile
@@ -106,10 +106,10 @@ def safe_extract(archive: Path, dest: Path, patterns: list[str], strip: int = 1)
 
 
 def _marker(archive: Path, patterns: list[str], strip: int) -> str:
-    """What a finished extraction records: the archive's name and a digest of the selection, so
-    that a changed member list or strip count extracts again."""
-    selection = json.dumps({"members": list(patterns), "strip_components": strip}, sort_keys=True)
-    return f"{Path(archive).name} {hashlib.sha256(selection.encode()).hexdigest()[:16]}\n"
+    """What a finished extraction records: the archive's name and the member selection, so that a
+    changed member list or strip count extracts again."""
+    selection = {"archive": Path(archive).name, "members": list(patterns), "strip_components": strip}
+    return json.dumps(selection) + "\n"
 
 
 def extract_once(archive: Path, dest: Path, spec: dict) -> int:
