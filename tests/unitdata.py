@@ -31,7 +31,7 @@ def tiny_config(episodes, tokenizer, method="hart", **train) -> dict:
     """A complete config at a geometry small enough for many tests."""
     methods = {
         "hart": {"name": "hart", "generator": "hart", "fid": True, "input_field": "query",
-                 "consistency": {"alpha": 1.0, "pairing": "batch_mean"}},
+                 "consistency": {"alpha": 1.0, "pairing": "per_example"}},
         "hypertuning": {"name": "hypertuning", "generator": "hypertuning", "fid": True, "input_field": "query"},
         "ft-few-shot": {"name": "ft-few-shot", "generator": "none", "train_main": True, "fid": False,
                         "input_field": "few_shot_input"},

@@ -39,7 +39,7 @@ class ModelSettings:
 @dataclass
 class ConsistencySettings:
     alpha: float = 0.0  # weight of the local-consistency loss (Section 3.2); paper selects from {1,5,10,20}
-    pairing: str = "batch_mean"  # how a batch's states pair with the previous batch's (see docs/model.md)
+    pairing: str = "per_example"  # step t's global-batch position i vs step t-1's (docs/model.md)
 
 
 @dataclass

@@ -1,12 +1,18 @@
-"""Local consistency regularisation (Section 3.2).
+"""Local consistency regularisation (Section 3.2), across OPTIMIZER STEPS.
 
-L_cst(t) = MSE(H(t), H(t-1)) with H the stacked decoder states, H(t-1) a detached constant and
-L_cst = 0 at the first step. "Step" is one micro-batch of one process (the unit that produces
-states); the paper does not say how the examples of two batches pair, so ``pairing`` chooses:
+L_cst(t) = MSE(H(t), H(t-1)) with H the stacked hypernetwork decoder states, H(t-1) a detached
+constant and L_cst = 0 at the first step. "t" is the training iteration (optimizer step), not a
+micro-batch: every micro-batch of step t is compared with the states of step t-1, which are kept
+fixed for the whole step and replaced only once the step is done.
 
-- ``batch_mean`` (default): compare the batch-mean states, (L, 2, d) against (L, 2, d); works for
-  any batch sizes and is the consistency of the generator's average output between iterations.
-- ``per_example``: element i of this batch against element i of the previous one (equal sizes).
+Pairing (the paper does not say how the examples of two batches pair; ``method.consistency.pairing``
+records the choice in every run's config.json): ``per_example`` pairs position i of step t's GLOBAL
+batch (``train.batch_size`` examples, in the order of ``Batches.step_indices``) with position i of
+step t-1's global batch, i.e. the elementwise MSE of the two (B, ...) state tensors, as the paper's
+formula reads for two equal-shape tensors. A micro-batch covering global positions
+[offset, offset + b) compares with those rows of H(t-1); its mean over elements, averaged over the
+equal-sized micro-batches (and over processes), is the MSE over the whole global batch, so the value
+and the gradient do not depend on the micro-batch size or on the number of processes.
 """
 
 from __future__ import annotations
@@ -16,16 +22,54 @@ import torch.nn.functional as F
 
 from hart.errors import HartError
 
+PAIRINGS = ("per_example",)
+
 
 def consistency_loss(states: torch.Tensor, previous: torch.Tensor | None, pairing: str) -> torch.Tensor:
-    """states: (batch, ...) this step's decoder states (with grad); previous: detached or None."""
+    """states: (b, ...) this micro-batch's decoder states (with grad); previous: the (b, ...) rows
+    of the previous step's global batch at the same positions (detached), or None at step 1."""
+    if pairing not in PAIRINGS:
+        raise HartError(f"method.consistency.pairing: unknown value {pairing!r} (known: {', '.join(PAIRINGS)})")
     if previous is None:
         return states.new_zeros(())
-    if pairing == "batch_mean":
-        return F.mse_loss(states.float().mean(0), previous.float().mean(0))
-    if pairing == "per_example":
-        if states.shape != previous.shape:
-            raise HartError(f"method.consistency.pairing=per_example needs equal batch shapes, got "
-                            f"{tuple(states.shape)} after {tuple(previous.shape)}")
-        return F.mse_loss(states.float(), previous.float())
-    raise HartError(f"method.consistency.pairing: unknown value {pairing!r}")
+    if states.shape != previous.shape:
+        raise HartError(f"method.consistency.pairing={pairing} needs equal shapes, got {tuple(states.shape)} "
+                        f"after {tuple(previous.shape)}")
+    return F.mse_loss(states.float(), previous.float())
+
+
+class StepConsistency:
+    """The previous optimizer step's states and this step's, gathered in global-batch order.
+
+    ``previous``: (B, ...) float32 states of step t-1's global batch, or None (first step / fresh run;
+    restored from the checkpoint on resume). ``loss`` is called once per micro-batch with the
+    micro-batch's global offset; ``end_step`` makes this step's states the previous ones.
+    """
+
+    def __init__(self, pairing: str, previous: torch.Tensor | None = None) -> None:
+        if pairing not in PAIRINGS:
+            raise HartError(f"method.consistency.pairing: unknown value {pairing!r} (known: {', '.join(PAIRINGS)})")
+        self.pairing, self.previous = pairing, previous
+        self._current: list[torch.Tensor] = []
+
+    def loss(self, states: torch.Tensor, offset: int) -> torch.Tensor:
+        """states (b, ...) of global positions [offset, offset + b) -> scalar MSE (0 at step 1)."""
+        self._current.append(states.detach().float())
+        if self.previous is None:
+            return states.new_zeros(())
+        prev = self.previous[offset : offset + states.shape[0]].to(states.device)
+        return consistency_loss(states, prev, self.pairing)
+
+    def end_step(self, world: int = 1) -> None:
+        """This process's micro-batch states (in order) -> the global batch's, across processes."""
+        if not self._current:
+            return
+        local = torch.cat(self._current)
+        self._current = []
+        if world > 1:
+            import torch.distributed as td
+
+            parts = [torch.empty_like(local) for _ in range(world)]
+            td.all_gather(parts, local.contiguous())  # rank order = global-batch order (loop.py slices by rank)
+            local = torch.cat(parts)
+        self.previous = local

@@ -4,7 +4,8 @@ Per optimizer step t: the global batch (``train.batch_size`` episodes, a functio
 split into micro-batches; each contributes mean-token cross-entropy / n_micro (+ alpha * L_cst),
 gradients are clipped, the optimizer and the linear schedule step. A checkpoint every
 ``checkpoint_every`` steps and at the end holds trainable weights, optimizer state, scheduler
-state, RNG state, the step (= data position) and the consistency loss's previous states, so a
+state, RNG state, the step (= data position) and the previous optimizer step's consistency states
+(global batch, ``consistency.StepConsistency``), so a
 rerun on the same folder resumes bit-identically. SIGTERM/SIGUSR1 (SLURM preemption) finish the
 current step, write a checkpoint and exit 3. A non-finite loss stops with an error before the
 optimizer step, keeping the last good checkpoint. Under the `deepspeed` launcher (WORLD_SIZE > 1)
@@ -29,7 +30,7 @@ from hart.model.build import build_model, load_weights, save_weights, weights_to
 from hart.settings import from_config
 from hart.train import checkpoint as ckpt
 from hart.train.batches import Batches, read_episodes
-from hart.train.consistency import consistency_loss
+from hart.train.consistency import StepConsistency
 from hart.train.distributed import Dist
 from hart.train.optim import linear_schedule, make_optimizer
 
@@ -88,6 +89,7 @@ def train(config: dict, out_dir: str | Path) -> int:
     chash = config_hash(config)
     write_json(out / "config.json", config)
     start, prev = _resume(out, chash, model, optimizer, scheduler, dist)
+    cst = StepConsistency(meth.consistency.pairing, prev)  # step t vs step t-1, global-batch positions
     signals = _Signals()
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (ts.bf16 in ("auto", True) and torch.cuda.is_available()) \
         else torch.autocast("cpu", enabled=False)
@@ -105,8 +107,8 @@ def train(config: dict, out_dir: str | Path) -> int:
                 loss_pred = model.loss(state, batch["input_ids"], batch["attention_mask"], batch["labels"])
                 loss_cst = torch.zeros(())
                 if meth.consistency.alpha > 0 and state.states is not None:
-                    loss_cst = consistency_loss(state.states, prev, meth.consistency.pairing)
-                    prev = state.states.detach().float()
+                    offset = (dist.rank * n_micro + m) * ts.micro_batch_size  # global-batch position
+                    loss_cst = cst.loss(state.states, offset)
                 loss = loss_pred + meth.consistency.alpha * loss_cst
             if not torch.isfinite(loss):
                 raise HartError(f"non-finite loss {loss.item()} at step {step} (micro-batch {m}); the last good "
@@ -114,6 +116,7 @@ def train(config: dict, out_dir: str | Path) -> int:
             dist.backward(engine, loss / (1 if dist.engine else n_micro))
             totals += torch.stack([loss.detach(), loss_pred.detach(), loss_cst.detach()]).float()
         grad_norm = dist.step(engine, optimizer, scheduler, params, ts.grad_clip)
+        cst.end_step(dist.world)  # this step's states become "t-1" for the next step
         totals = dist.mean(totals / n_micro)
         if (step + 1) % ts.log_every == 0 or step + 1 == ts.steps:
             dt = time.perf_counter() - t0
@@ -122,7 +125,7 @@ def train(config: dict, out_dir: str | Path) -> int:
                        "examples_per_s": ts.batch_size / dt, "grad_norm": grad_norm})
         done = step + 1 == ts.steps
         if done or (step + 1) % ts.checkpoint_every == 0 or signals.stop:
-            _save(out, step + 1, chash, model, optimizer, scheduler, prev, ts, dist)
+            _save(out, step + 1, chash, model, optimizer, scheduler, cst.previous, ts, dist)
         if signals.stop and not done:
             print(f"hart train: {signals.stop} received, checkpoint at step {step + 1} written; exiting",
                   file=sys.stderr)
@@ -166,7 +169,7 @@ def _save(out, step, chash, model, optimizer, scheduler, prev, ts, dist) -> None
         meta["optimizer"] = ckpt.flatten_state(optimizer.state_dict(), "optim", tensors)
     tensors["rng.torch"] = torch.get_rng_state()
     if prev is not None:
-        tensors["cst.prev"] = prev.contiguous()
+        tensors["cst.prev"] = prev.contiguous().cpu()
     if dist.rank == 0:
         ckpt.write(out, step, tensors, meta, ts.keep_checkpoints)
     dist.barrier()
