@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hart.config import compose
-from hart.data import p3
+from hart.data import formats, p3
 from hart.data.promptsource import load_templates, render
 from hart.errors import HartError
 
@@ -89,7 +89,7 @@ def test_block_counter_is_exact(built, t5_tokenizer):
     for r in (train[::40] + test[::40]):
         for text in (r["hyper_input"], r["few_shot_input"], r["query"]):
             assert count(text) == len(t5_tokenizer(text)["input_ids"])
-        assert count(r["hyper_input"]) <= 1024 and count(r["few_shot_input"]) <= 384
+        assert count(r["hyper_input"]) - 1 <= 1024 and count(r["few_shot_input"]) - 1 <= 384  # P3: no EOS
 
 
 def test_eval_episodes_labels_and_templates(built, shared_data):
@@ -144,3 +144,30 @@ def test_not_a_p3_folder(t5_tokenizer, tmp_path):
     with pytest.raises(HartError, match="not a P3 raw folder"):
         p3.build(tmp_path, tmp_path / "out", t5_tokenizer, small_cfg())
     assert not (tmp_path / "out").exists()
+
+
+def test_pack_shots_drops_demonstrations_down_to_zero_for_the_query():
+    count = lambda text: len(text.split())  # noqa: E731  (one token per word)
+    shots = [("a b c", "d"), ("e f", "g")]
+    assert formats.pack_shots(shots, count, 20, query="q r s") == "a b c\nd\n\ne f\ng\n\nq r s"
+    assert formats.pack_shots(shots, count, 8, query="q r s") == "a b c\nd\n\nq r s"  # second dropped
+    assert formats.pack_shots(shots, count, 4, query="q r s") == "q r s"  # no shot fits: none kept
+    assert formats.pack_shots(shots, count, 2) == "a b c\nd"  # hypernet input keeps one (cut later)
+
+
+def test_few_shot_inputs_never_cut_a_query_that_fits(shared_data, t5_tokenizer, tmp_path):
+    """Real rows where 16 shots + query overflow 384 tokens (HellaSwag, ANLI r3, ROPES): the query
+    reaches the model whole, demonstrations are dropped (down to none), nothing exceeds 384."""
+    heavy = ("hellaswag", "anli/r3", "super_glue/cb")
+    cfg = small_cfg(train={"ropes": "QA_extractive"}, eval=[e for e in small_cfg()["eval"] if e["task"] in heavy],
+                    shots=16, max_rows_per_dataset=60, max_eval_rows=40)
+    p3.build(shared_data / "p3", tmp_path / "p3", t5_tokenizer, cfg, seed=5)
+    recs = read(tmp_path / "p3/train.jsonl") + read(tmp_path / "p3/test.jsonl")
+    n = lambda text: len(t5_tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731 (no EOS)
+    alone = 0
+    for r in recs:
+        assert n(r["few_shot_input"]) <= 384, r["id"]
+        if n(r["query"]) <= 384:
+            assert r["few_shot_input"].endswith(r["query"]), r["id"]
+        alone += r["few_shot_input"] == r["query"]
+    assert {r["task"] for r in recs} == {"ropes", *heavy} and alone > 0

@@ -11,7 +11,20 @@ from __future__ import annotations
 import string
 from typing import Callable, Sequence
 
-TokenCount = Callable[[str], int]  # number of tokens the model will see, EOS included
+TokenCount = Callable[[str], int]  # number of tokens the model will see
+
+# The EOS rule, one per benchmark, used by training (train/batches.py), generation
+# (evaluate/generate.py) and rank scoring (evaluate/rank.py) alike (docs/data.md, "EOS rule").
+# P3 inputs (main-encoder input and the 16-shot hypernetwork input) carry NO EOS, as T0's seqio
+# tasks and HINT's t0 tasks feed them; every other benchmark (S-NI, C4, the S-NI-style suite) is
+# tokenized the way Tk-Instruct's collator does it, with the HF T5 tokenizer's default, which
+# appends EOS to the source. Targets and answer choices carry EOS everywhere.
+NO_INPUT_EOS = frozenset({"p3", "suite-p3"})
+
+
+def input_eos(benchmark: str) -> bool:
+    """Whether a benchmark's inputs (main and hypernetwork) end with EOS."""
+    return benchmark not in NO_INPUT_EOS
 
 
 def _dot(text: str) -> str:
@@ -81,15 +94,25 @@ def shot_block(prompt: str, target: str) -> str:
     return prompt.strip() + "\n" + target.strip()
 
 
-def pack_shots(shots: Sequence[tuple[str, str]], count: TokenCount, max_len: int, k: int = 16) -> str:
-    """"16-Shots" hypernetwork input: up to ``k`` (prompt, target) pairs joined by a blank line,
-    in the given order, adding shots while the tokenized total stays within ``max_len`` and
-    stopping at the first that does not fit (the Def+2Pos rule, applied to P3). At least one shot
-    is always kept (cut to ``max_len`` later by ``truncate``)."""
+def pack_shots(shots: Sequence[tuple[str, str]], count: TokenCount, max_len: int, k: int = 16,
+               query: str | None = None) -> str:
+    """P3 demonstrations (``shot_block``s joined by a blank line), in the given order.
+
+    ``query=None`` ("16-Shots" hypernetwork input): up to ``k`` shots, added while the tokenized
+    total stays within ``max_len`` and stopping at the first that does not fit (the Def+2Pos rule
+    applied to P3); the first shot is always kept (cut to ``max_len`` later by the caller), since
+    the hypernetwork must read at least one demonstration.
+
+    With a ``query`` (few-shot main input, FT-Few-Shot / PEFT baselines): shots + "\n\n" + query,
+    with demonstrations dropped from the end, DOWN TO ZERO, until the whole fits ``max_len`` (the
+    FLAN/HINT few-shot builder); the query is never cut to make room. Only a query that is longer
+    than ``max_len`` on its own is cut, by the caller, like any input.
+    """
     kept: list[str] = []
     for prompt, target in shots[:k]:
         block = shot_block(prompt, target)
-        if kept and count("\n\n".join(kept + [block])) > max_len:
+        trial = "\n\n".join(kept + [block] + ([query] if query is not None else []))
+        if count(trial) > max_len and (kept or query is not None):
             break
         kept.append(block)
-    return "\n\n".join(kept)
+    return "\n\n".join(kept + ([query] if query is not None else []))

@@ -134,19 +134,21 @@ class BlockCounter:
     def __call__(self, text: str) -> int:
         return 1 + sum(self.piece(p) for p in text.split("\n\n"))
 
-    def fit(self, text: str, max_len: int) -> str:
-        return text if self(text) <= max_len else formats.truncate(text, self.tok, max_len)
+    def fit(self, text: str, max_len: int, eos: bool = True) -> str:
+        """``text`` if its token count (EOS counted only when ``eos``) is within ``max_len``, else
+        its first ``max_len`` tokens decoded."""
+        return text if self(text) - (0 if eos else 1) <= max_len else formats.truncate(text, self.tok, max_len)
 
 
 def shot_inputs(shots: list, query: str, count: BlockCounter, cfg: dict) -> tuple[str, str]:
-    """(hyper_input, few_shot_input) from (input, target) shots; the second keeps the query."""
-    hyper = count.fit(formats.pack_shots(shots, count, cfg["max_hyper_len"], cfg["shots"]),
-                      cfg["max_hyper_len"])  # fmt: skip
-    room = cfg["max_source_len"] - count(query)
-    few = query
-    if room > 8:  # room for at least a short shot before the query
-        few = formats.pack_shots(shots, count, room, cfg["shots"]) + "\n\n" + query
-    return hyper, count.fit(few, cfg["max_source_len"])
+    """(hyper_input, few_shot_input) from (input, target) shots. P3 inputs carry no EOS
+    (``formats.input_eos``), so lengths are counted without it. The few-shot input drops
+    demonstrations, down to none, until shots + query fit ``max_source_len``; the query is never cut
+    while it fits alone (``formats.pack_shots``)."""
+    n = lambda text: count(text) - 1  # noqa: E731  (BlockCounter counts the EOS; P3 inputs have none)
+    hyper = count.fit(formats.pack_shots(shots, n, cfg["max_hyper_len"], cfg["shots"]), cfg["max_hyper_len"], eos=False)
+    few = formats.pack_shots(shots, n, cfg["max_source_len"], cfg["shots"], query=query)
+    return hyper, count.fit(few, cfg["max_source_len"], eos=False)
 
 
 def label_of(template: Template, target: str, choices, where: str) -> int | None:
