@@ -3,7 +3,8 @@
 Paper Section 4.1 / Appendix 6.1.3: at inference each task uses one fixed set of demonstrations
 (Def+2Pos), so the hypernetwork runs ONCE per task (``model.task_state``) and its state broadcasts
 over every query batch of that task. Decoding: greedy, at most 128 new tokens, special tokens
-skipped (natural-instructions protocol; PROTOCOL.md, Metrics).
+skipped (natural-instructions protocol; PROTOCOL.md, Metrics). Inputs and hypernetwork inputs end
+with EOS or not by the benchmark's rule (``formats.input_eos``), as in training and rank scoring.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Sequence
 
 import torch
 
+from hart.data.formats import input_eos
 from hart.errors import HartError
 from hart.evaluate.rank import model_device
 
@@ -27,7 +29,8 @@ class TaskStates:
     def __call__(self, row: dict):
         text = row["hyper_input"]
         if text not in self._cache:
-            enc = self.tokenizer([text], truncation=True, max_length=self.max_hyper_len, return_tensors="pt")
+            enc = self.tokenizer([text], truncation=True, max_length=self.max_hyper_len, return_tensors="pt",
+                                 add_special_tokens=input_eos(row.get("benchmark", "")))
             device = model_device(self.model)
             self._cache[text] = self.model.task_state(enc["input_ids"].to(device), enc["attention_mask"].to(device))
         return self._cache[text]
@@ -58,7 +61,8 @@ def generate_rows(model, tokenizer, rows: Sequence[dict], input_field: str = "qu
         for start in range(0, len(group), batch_size):
             batch = group[start : start + batch_size]
             enc = tokenizer([r[input_field] for r in batch], padding=True, truncation=True,
-                            max_length=max_input_len, return_tensors="pt")
+                            max_length=max_input_len, return_tensors="pt",
+                            add_special_tokens=input_eos(batch[0].get("benchmark", "")))
             out = model.generate(state, enc["input_ids"].to(device), enc["attention_mask"].to(device),
                                  max_new_tokens=max_new_tokens)
             texts = tokenizer.batch_decode(out, skip_special_tokens=True)

@@ -1,7 +1,9 @@
 """P3 rank classification as T0 (bigscience-workshop/t-zero ``t0/model.py``).
 
 Each answer choice scores the SUM of its target tokens' log-probabilities (no length
-normalisation); the prediction is the argmax. Inputs are tokenized WITHOUT EOS, choices WITH EOS.
+normalisation); the prediction is the argmax. Inputs are tokenized WITHOUT EOS, choices WITH EOS
+(P3's rule in ``formats.input_eos``, which training and generation apply too; a benchmark whose
+rule appends EOS, e.g. S-NI, gets it here as well).
 The batched scorer encodes each input ONCE and reuses that memory for all its choices (T0 repeats
 the input per choice and re-encodes it); the naive scorer runs one full forward per (input, choice)
 and is the reference for tests and ``benchmarks/bench_rank.py``.
@@ -13,10 +15,12 @@ from typing import Sequence
 
 import torch
 
+from hart.data.formats import input_eos
 
-def tokenize_inputs(tokenizer, texts: Sequence[str], max_len: int) -> list[list[int]]:
-    """Main-encoder inputs, no EOS (T0's rank-classification convention)."""
-    return tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_len)["input_ids"]
+
+def tokenize_inputs(tokenizer, texts: Sequence[str], max_len: int, eos: bool = False) -> list[list[int]]:
+    """Main-encoder inputs; no EOS by default (T0's rank-classification convention)."""
+    return tokenizer(list(texts), add_special_tokens=eos, truncation=True, max_length=max_len)["input_ids"]
 
 
 def tokenize_choices(tokenizer, choices: Sequence[str], max_len: int) -> list[list[int]]:
@@ -118,7 +122,8 @@ def rank_rows(model, tokenizer, rows: Sequence[dict], state_for, input_field: st
         batch = [rows[i]]
         while len(batch) < batch_size and i + len(batch) < len(rows) and state_for(rows[i + len(batch)]) is state:
             batch.append(rows[i + len(batch)])
-        inputs = tokenize_inputs(tokenizer, [r[input_field] for r in batch], max_input_len)
+        eos = input_eos(batch[0].get("benchmark", "p3"))  # the benchmark's EOS rule, as in training
+        inputs = tokenize_inputs(tokenizer, [r[input_field] for r in batch], max_input_len, eos)
         choices = [tokenize_choices(tokenizer, r["choices"], max_choice_len) for r in batch]
         scores_batch = score_batched(model, state, inputs, choices, tokenizer.pad_token_id, max_label_tokens)
         for row, scores in zip(batch, scores_batch):

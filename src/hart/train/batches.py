@@ -4,6 +4,11 @@ Task sampling follows MetaICL (Appendix 6.1.3): a task is drawn in proportion to
 an example from it, which is the same as drawing an episode row uniformly; rows are drawn with
 replacement. The hypernetwork input of each row is fixed in the episode file (Def+2Pos for S-NI, a
 seeded 16-shot draw per row for P3), so a task's demonstrations vary across its rows.
+
+EOS: the main-encoder and hypernetwork inputs end with EOS or not by the benchmark's rule
+(``formats.input_eos``: none for P3, as T0 and HINT feed them; EOS for S-NI and C4, as the HF
+tokenizer adds it in Tk-Instruct's collator), the same rule rank scoring and generation apply;
+targets always end with EOS.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from hart.data.formats import input_eos
 from hart.errors import HartError
 from hart.io import iter_jsonl
 
@@ -37,6 +43,11 @@ class Batches:
         self.rows, self.tok = rows, tokenizer
         self.input_field, self.hyper = input_field, hyper
         self.max_hyper, self.max_input, self.max_target = max_hyper, max_input, max_target
+        rules = {input_eos(r.get("benchmark", "")) for r in rows}
+        if len(rules) > 1:
+            raise HartError(f"episodes mix benchmarks with different EOS rules: "
+                            f"{sorted({r.get('benchmark') for r in rows})}")
+        self.input_eos = rules.pop() if rules else True
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -45,16 +56,17 @@ class Batches:
         g = torch.Generator().manual_seed(seed * 1_000_003 + step)
         return torch.randint(len(self.rows), (batch_size,), generator=g).tolist()
 
-    def _tok(self, texts, max_len):
-        return self.tok(texts, max_length=max_len, truncation=True, padding="longest", return_tensors="pt")
+    def _tok(self, texts, max_len, eos: bool = True):
+        return self.tok(texts, max_length=max_len, truncation=True, padding="longest", return_tensors="pt",
+                        add_special_tokens=eos)
 
     def collate(self, indices: list[int]) -> dict[str, torch.Tensor]:
         rows = [self.rows[i] for i in indices]
-        enc = self._tok([r[self.input_field] for r in rows], self.max_input)
+        enc = self._tok([r[self.input_field] for r in rows], self.max_input, self.input_eos)
         tgt = self._tok([r["target"] for r in rows], self.max_target)
         labels = tgt["input_ids"].masked_fill(tgt["attention_mask"] == 0, -100)
         out = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"], "labels": labels}
         if self.hyper:
-            h = self._tok([r["hyper_input"] for r in rows], self.max_hyper)
+            h = self._tok([r["hyper_input"] for r in rows], self.max_hyper, self.input_eos)
             out["hyper_ids"], out["hyper_mask"] = h["input_ids"], h["attention_mask"]
         return out
