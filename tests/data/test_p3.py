@@ -100,7 +100,7 @@ def test_eval_episodes_labels_and_templates(built, shared_data):
     for r in test:
         assert r["choices"][r["label"]] == r["target"] == r["references"][0]
     cb = [r for r in test if r["task"] == "super_glue/cb" and r["template"] == "can we infer"]
-    assert len(cb) == 20 - 4  # the 4 demonstration rows are held out of the test set
+    assert len(cb) == 20  # every (capped) validation row is scored: demonstrations come from training rows
     raw = [json.loads(x) for x in (shared_data / "p3/eval/super_glue/cb/validation.jsonl").read_text().splitlines()]
     names = ["entailment", "contradiction", "neutral"]
     for r in cb:
@@ -171,3 +171,37 @@ def test_few_shot_inputs_never_cut_a_query_that_fits(shared_data, t5_tokenizer, 
             assert r["few_shot_input"].endswith(r["query"]), r["id"]
         alone += r["few_shot_input"] == r["query"]
     assert {r["task"] for r in recs} == {"ropes", *heavy} and alone > 0
+
+
+def test_full_validation_scored_and_demonstrations_from_the_training_split(shared_data, t5_tokenizer, tmp_path):
+    """T0 scores every validation row; the demonstrations are training-split rows (HINT/FLAN)."""
+    cfg = small_cfg(train={}, eval=[e for e in small_cfg()["eval"] if e["task"] in ("super_glue/cb", "super_glue/copa")],
+                    max_eval_rows=None, shots=16, max_rows_per_dataset=500)
+    stats = p3.build(shared_data / "p3", tmp_path / "p3", t5_tokenizer, cfg, seed=5)
+    test = read(tmp_path / "p3/test.jsonl")
+    assert stats["p3"]["eval_rows"] == {"super_glue/cb": 56, "super_glue/copa": 100}  # whole files
+    for task, folder in (("super_glue/cb", "super_glue/cb"), ("super_glue/copa", "super_glue/copa")):
+        val = [p3.normalize(task, json.loads(x)) for x in (shared_data / "p3/eval" / folder / "validation.jsonl").read_text().splitlines()]
+        trn = [p3.normalize(task, json.loads(x)) for x in (shared_data / "p3/heldout-train" / folder / "train.jsonl").read_text().splitlines()]
+        for t in load_templates(shared_data / "p3/templates" / folder / "templates.yaml"):
+            if not (t.original_task and t.answer_choices):
+                continue
+            recs = [r for r in test if r["task"] == task and r["template"] == t.name]
+            scored = [i for i, *_ in p3.rendered(t, val, 5)]
+            assert sorted(int(r["id"].rsplit("|", 1)[1]) for r in recs) == scored  # no row held back
+            train_blocks = {formats.shot_block(i, o) for _, i, o, _ in p3.rendered(t, trn, 5)}
+            val_blocks = {formats.shot_block(i, o) for _, i, o, _ in p3.rendered(t, val, 5)}
+            hyper = recs[0]["hyper_input"]  # prompts may hold blank lines: match whole blocks as substrings
+            used = [b for b in train_blocks if b in hyper]
+            assert any(hyper.startswith(b + "\n\n") or hyper == b for b in used), (task, t.name)
+            assert 1 <= len(used) <= 16 and not any(b in hyper for b in val_blocks - train_blocks), (task, t.name)
+            assert len({r["hyper_input"] for r in recs}) == 1  # one fixed set per (dataset, template)
+
+
+def test_download_config_fetches_each_held_out_training_split():
+    cfg = compose([REPO / "config/data/sources.yaml"])["data"]
+    names = {f.get("name", f["path"]) for f in cfg["sources"]["p3"]["files"]}
+    assert cfg["p3"]["max_eval_rows"] is None  # paper scales score every validation row
+    for spec in cfg["p3"]["eval"]:
+        assert spec["train_file"] + ".parquet" in names, spec["task"]
+        assert spec["train_file"].startswith("heldout-train/") and "train" in spec["train_file"].rsplit("/", 1)[1]

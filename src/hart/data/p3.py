@@ -14,9 +14,11 @@ the rendered INPUT without EOS (T0 feeds inputs without EOS); templates at or ab
 (dataset, template), drawn with a seeded RNG, with ``formats.pack_shots`` into 1024 tokens.
 
 Evaluation (``data.p3.eval``): only templates with ``original_task: true`` and answer choices;
-``choices`` are the rendered answer choices, ``label`` the index of the rendered target. One fixed
-set of ``shots`` rows per (dataset, template) (seeded) forms ``hyper_input``; those rows are left out
-of the test episodes so no query is among its own demonstrations.
+``choices`` are the rendered answer choices, ``label`` the index of the rendered target. EVERY row of
+the validation file is scored (T0 ``run_eval.py``; ``max_eval_rows`` is a tiny-scale cap, null by
+default). One fixed set of ``shots`` demonstrations per (dataset, template) (seeded) forms
+``hyper_input``; it is drawn from the dataset's TRAINING split (``train_file``), as FLAN/HINT do, so
+no scored row is a demonstration.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from hart.errors import HartError
 
 DEFAULTS = {
     "max_rows_per_dataset": 500,  # first N training rows per dataset (T0 caps at 500k/#templates)
-    "max_eval_rows": 1000,  # first N rows of each held-out file
+    "max_eval_rows": None,  # None = every validation row (T0); an int caps it (tiny-scale option only)
     "max_avg_input_tokens": 320,  # paper: templates with average input under 320 tokens
     "shots": 16,  # "16-Shots" hypernetwork input
     "max_hyper_len": 1024,
@@ -213,31 +215,49 @@ def build_train_task(raw, task, cluster, count, cfg, seed, writer, report) -> No
 
 
 def find_file(raw: Path, stem: str) -> Path | None:
-    for suffix in (".jsonl", ".parquet"):
+    """``<stem>.jsonl`` or ``.parquet`` (the download layout); ``<stem>.tiny.jsonl`` is how the shared
+    offline subset marks its few-row files (ANLI's training heads)."""
+    for suffix in (".jsonl", ".parquet", ".tiny.jsonl"):
         if (raw / (stem + suffix)).is_file():
             return raw / (stem + suffix)
     return None
 
 
+def demonstrations(raw, spec, template, cfg, seed) -> list[tuple[str, str]]:
+    """The fixed ``shots`` demonstrations of a held-out (dataset, template), drawn from the dataset's
+    TRAINING split (FLAN/HINT), never from the scored validation rows: a seeded sample of the
+    non-empty renders of the first ``max_rows_per_dataset`` training rows (all when fewer)."""
+    task, dataset = spec["task"], spec.get("templates", spec["task"])
+    path = find_file(raw, spec["train_file"])
+    rows = [normalize(dataset, r) for r in read_rows(path, cfg["max_rows_per_dataset"])]
+    prompts = rendered(template, rows, seed)
+    rng = random.Random(f"{seed}:{task}:{template.name}:train")
+    picks = rng.sample(range(len(prompts)), min(cfg["shots"], len(prompts)))
+    return [(prompts[i][1], prompts[i][2]) for i in picks]
+
+
 def build_eval_task(raw, spec, count, cfg, seed, writer, report) -> None:
+    """Every row of the held-out validation file is scored (T0 ``run_eval.py``), unless the tiny-scale
+    option ``max_eval_rows`` caps it; demonstrations come from the training split."""
     task, dataset = spec["task"], spec.get("templates", spec["task"])
     path = find_file(raw, spec["file"])
     tpath = raw / "templates" / dataset / "templates.yaml"
     if path is None or not tpath.is_file():
         report["missing_eval"].append(task)
         return
-    rows = [normalize(dataset, r) for r in read_rows(path, cfg["max_eval_rows"])]
+    if "train_file" not in spec or find_file(raw, spec["train_file"]) is None:
+        raise HartError(f"{raw}: data.p3.eval {task}: no training-split file "
+                        f"{spec.get('train_file', '(train_file not set)')}.{{jsonl,parquet}}; the "
+                        "demonstrations come from the training split (run `hart data download --source p3`)")
+    limit = cfg["max_eval_rows"] if cfg["max_eval_rows"] is not None else float("inf")
+    rows = [normalize(dataset, r) for r in read_rows(path, limit)]
+    report["eval_rows"][task] = len(rows)
     for template in load_templates(tpath):
         if not (template.original_task and template.answer_choices):
             continue
-        prompts = rendered(template, rows, seed)
-        rng = random.Random(f"{seed}:{task}:{template.name}")
-        fixed = sorted(rng.sample(range(len(prompts)), min(cfg["shots"], max(len(prompts) - 1, 0))))
-        shots = [(prompts[i][1], prompts[i][2]) for i in fixed]
+        shots = demonstrations(raw, spec, template, cfg, seed)
         report["eval_templates"][task] = report["eval_templates"].get(task, 0) + 1
-        for j, (idx, inp, tgt, choices) in enumerate(prompts):
-            if j in fixed:
-                continue
+        for idx, inp, tgt, choices in rendered(template, rows, seed):
             hyper, few = shot_inputs(shots, inp, count, cfg) if shots else ("", inp)
             where = f"{path} row {idx}"
             writer.write(episode(task, template, "test", spec["cluster"], idx, inp, tgt, choices,
@@ -255,7 +275,7 @@ def build(raw: str | Path, out: str | Path, tok, cfg: dict | None = None, seed: 
                         "templates/ as in docs/data.md)")  # fmt: skip
     report = {"templates": 0, "kept_templates": 0, "blacklisted": [], "empty_templates": [],
               "too_long": [], "kept_tasks": [], "missing_datasets": [], "missing_eval": [],
-              "avg_input_tokens": {}, "row_files": {}, "eval_templates": {}}  # fmt: skip
+              "avg_input_tokens": {}, "row_files": {}, "eval_templates": {}, "eval_rows": {}}  # fmt: skip
     count = BlockCounter(tok)
     with EpisodeWriter(out, benchmark, count) as writer:
         for task in sorted(cfg["train"]):
