@@ -205,3 +205,22 @@ def test_download_config_fetches_each_held_out_training_split():
     for spec in cfg["p3"]["eval"]:
         assert spec["train_file"] + ".parquet" in names, spec["task"]
         assert spec["train_file"].startswith("heldout-train/") and "train" in spec["train_file"].rsplit("/", 1)[1]
+
+
+def test_empty_targets_counted_and_the_rule_stated(shared_data, t5_tokenizer, tmp_path):
+    """trec's fine-grained templates render an empty target for rows of other coarse labels."""
+    rows = [p3.normalize("trec", json.loads(x))
+            for x in (shared_data / "p3/train/trec/train.jsonl").read_text().splitlines()]  # all 500
+    expect = {}
+    for t in load_templates(shared_data / "p3/templates/trec/templates.yaml"):
+        n = sum(1 for i, r in enumerate(rows) if (o := render(t, r, f"5:{i}"))[0] and not o[1])
+        if n and p3.t0_task_name("trec", t.name) != "trec_what_category_best_describe":
+            expect[p3.t0_task_name("trec", t.name)] = n
+    assert expect == {"trec_fine_grained_ENTY": 3}  # rows 181, 302, 446 (independent count above)
+    for rule in ("drop", "no_label"):
+        cfg = small_cfg(train={"trec": "topic_classification"}, eval=[], empty_targets=rule, max_rows_per_dataset=500)
+        stats = p3.build(shared_data / "p3", tmp_path / rule, t5_tokenizer, cfg, seed=5)
+        assert stats["p3"]["empty_targets"] == expect and stats["p3"]["empty_targets_rule"] == rule
+        assert stats["p3"]["empty_targets_total"] == sum(expect.values())
+        labels = sum(r["target"] == "<NO LABEL>" for r in read(tmp_path / rule / "train.jsonl"))
+        assert labels == (sum(expect.values()) if rule == "no_label" else 0)

@@ -7,7 +7,9 @@ Raw folder layout (what `hart data download --source p3` writes, and /work/share
 
 Training (``data.p3.train``: the 38 BASE pairs of t-zero ``t0/datasets.csv``): every template of a
 dataset except T0's TASK_BLACKLIST is applied to the dataset's first ``max_rows_per_dataset`` rows;
-empty renders are dropped (T0 does the same). The length filter (paper: average input < 320
+empty renders are dropped (T0 does the same); rows whose TARGET alone renders empty are dropped too
+(``empty_targets: drop``; T0 trains on them as ``<NO LABEL>``, ``no_label``), counted per template in
+``stats.json`` ``p3.empty_targets``. The length filter (paper: average input < 320
 tokens) is computed per template as the mean, over its non-empty renders, of the T5 token count of
 the rendered INPUT without EOS (T0 feeds inputs without EOS); templates at or above
 ``max_avg_input_tokens`` are dropped. ``hyper_input`` packs up to 16 other prompts of the same
@@ -37,6 +39,7 @@ DEFAULTS = {
     "max_rows_per_dataset": 500,  # first N training rows per dataset (T0 caps at 500k/#templates)
     "max_eval_rows": None,  # None = every validation row (T0); an int caps it (tiny-scale option only)
     "max_avg_input_tokens": 320,  # paper: templates with average input under 320 tokens
+    "empty_targets": "drop",  # training rows whose target renders empty: "drop" or "no_label" (T0)
     "shots": 16,  # "16-Shots" hypernetwork input
     "max_hyper_len": 1024,
     "max_source_len": 384,
@@ -103,11 +106,22 @@ def data_files(folder: Path) -> list[Path]:
     return train or files
 
 
-def rendered(template: Template, rows: list[dict], seed: int) -> list[tuple[int, str, str, list | None]]:
-    """(row index, input, target, choices) for every row with a non-empty input and target."""
+NO_LABEL = "<NO LABEL>"  # T0's stand-in for an empty target (t-zero seqio_tasks/utils.py)
+
+
+def rendered(template: Template, rows: list[dict], seed: int, empty_targets: str = "drop",
+             counts: dict | None = None) -> list[tuple[int, str, str, list | None]]:
+    """(row index, input, target, choices) for every row with a non-empty input. A row whose target
+    renders empty (conditional templates, e.g. trec's fine-grained ones) is dropped
+    (``empty_targets: drop``, the default) or kept with target ``<NO LABEL>`` (``no_label``, as T0
+    trains); ``counts["empty_targets"]`` counts them either way."""
     out = []
     for i, row in enumerate(rows):
         inp, tgt, choices = render(template, row, f"{seed}:{i}")
+        if inp and not tgt and counts is not None:
+            counts["empty_targets"] = counts.get("empty_targets", 0) + 1
+        if inp and not tgt and empty_targets == "no_label":
+            tgt = NO_LABEL
         if inp and tgt:
             out.append((i, inp, tgt, choices))
     return out
@@ -191,7 +205,10 @@ def build_train_task(raw, task, cluster, count, cfg, seed, writer, report) -> No
         if t0_task_name(task, template.name) in cfg["blacklist"]:
             report["blacklisted"].append(t0_task_name(task, template.name))
             continue
-        prompts = rendered(template, rows, seed)
+        counts: dict = {}
+        prompts = rendered(template, rows, seed, cfg["empty_targets"], counts)
+        if counts:
+            report["empty_targets"][t0_task_name(task, template.name)] = counts["empty_targets"]
         if not prompts:
             report["empty_templates"].append(t0_task_name(task, template.name))
             continue
@@ -275,7 +292,8 @@ def build(raw: str | Path, out: str | Path, tok, cfg: dict | None = None, seed: 
                         "templates/ as in docs/data.md)")  # fmt: skip
     report = {"templates": 0, "kept_templates": 0, "blacklisted": [], "empty_templates": [],
               "too_long": [], "kept_tasks": [], "missing_datasets": [], "missing_eval": [],
-              "avg_input_tokens": {}, "row_files": {}, "eval_templates": {}, "eval_rows": {}}  # fmt: skip
+              "avg_input_tokens": {}, "row_files": {}, "eval_templates": {}, "eval_rows": {},
+              "empty_targets": {}}  # fmt: skip
     count = BlockCounter(tok)
     with EpisodeWriter(out, benchmark, count) as writer:
         for task in sorted(cfg["train"]):
@@ -287,6 +305,8 @@ def build(raw: str | Path, out: str | Path, tok, cfg: dict | None = None, seed: 
         report["length_filter"] = (f"mean T5 tokens (no EOS) of a template's non-empty rendered "
                                    f"inputs < {cfg['max_avg_input_tokens']}")  # fmt: skip
         report["train_datasets_configured"] = len(cfg["train"])
+        report["empty_targets_rule"] = cfg["empty_targets"]
+        report["empty_targets_total"] = sum(report["empty_targets"].values())
         writer.extra = {"p3": report, "seed": seed}
         stats = writer.stats()
     return stats
