@@ -58,6 +58,7 @@ class MethodSettings:
     share_weights: bool = False  # hypernet shares the main model's modules (HINT)
     fid: bool = True  # fusion-in-decoder (Section 4.1)
     input_field: str = "query"  # which episode field the main encoder reads
+    episodes_subdir: str = ""  # sub-folder of train.episodes (C4: "hypertuning" or "hint" chunk layout)
     consistency: ConsistencySettings = field(default_factory=ConsistencySettings)
     lora: LoraSettings | None = None  # set for the LoRA baseline
     prefix_init_std: float = 0.5  # Prefix-Tuning init scale

@@ -79,7 +79,7 @@ def train(config: dict, out_dir: str | Path) -> int:
     if ts.init_from:
         load_weights(model, Path(ts.init_from) / "model.safetensors")
     episodes = Path(ts.episodes)
-    rows = read_episodes(episodes / "train.jsonl" if episodes.is_dir() else episodes, ("target", meth.input_field) + (("hyper_input",) if model.uses_hyper_input else ()))
+    rows = read_episodes(episodes / meth.episodes_subdir / "train.jsonl" if episodes.is_dir() else episodes, ("target", meth.input_field) + (("hyper_input",) if model.uses_hyper_input else ()))
     data = Batches(rows, tokenizer, meth.input_field, model.uses_hyper_input, ms.max_hyper_len, ms.max_input_len,
                    ms.max_target_len)
     params = [p for p in model.parameters() if p.requires_grad]
