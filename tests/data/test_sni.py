@@ -103,13 +103,15 @@ def test_bad_task_file_through_cli_leaves_no_output(shared_data, tmp_path, capsy
     task["Instances"][3]["output"] = []
     bad.write_text(json.dumps(task))
     out = tmp_path / "out"
+    counts = tmp_path / "counts.yaml"  # the shared subset lists 9 / 6 tasks, not the full 756 / 119
+    counts.write_text("data: {sni: {expected_tasks: {train: 9, test: 6}}}\n")
     rc = main(["data", "episodes", "--config", str(Path(__file__).parents[2] / "config/data/sources.yaml"),
-               "--benchmark", "sni", "--raw", str(raw), "--out", str(out),
+               "--config", str(counts), "--benchmark", "sni", "--raw", str(raw), "--out", str(out),
                "--tokenizer", str(shared_data / "t5" / "tokenizer")])  # fmt: skip
     err = capsys.readouterr().err
     assert rc == 2
     assert "task1508_wordnet_antonyms.json" in err and "Instances[3].output" in err
-    assert not out.exists() and list(tmp_path.iterdir()) == [raw]
+    assert not out.exists() and sorted(tmp_path.iterdir()) == [counts, raw]
 
 
 def test_non_english_task_error_or_skip(shared_data, t5_tokenizer, tmp_path):
@@ -160,3 +162,23 @@ def test_full_default_split_counts(shared_data, tmp_path):
     assert not set(train) & set(test)
     assert set(sni.read_split(shared_data / "sni", "default", "train")) <= set(train)
     assert set(sni.read_split(shared_data / "sni", "default", "test")) <= set(test)
+
+
+def test_split_counts_printed_and_checked_against_the_config(shared_data, tmp_path, capsys):
+    """`hart data episodes --benchmark sni` prints the task counts it finds; counts other than
+    data.sni.expected_tasks (756 / 119 in the shipped config, the full default lists) stop it."""
+    from hart.config import compose
+
+    config = Path(__file__).parents[2] / "config/data/sources.yaml"
+    assert compose([config])["data"]["sni"]["expected_tasks"] == {"train": 756, "test": 119}
+    args = ["data", "episodes", "--config", str(config), "--benchmark", "sni", "--raw", str(shared_data / "sni"),
+            "--tokenizer", str(shared_data / "t5" / "tokenizer")]  # fmt: skip
+    rc = main(args + ["--out", str(tmp_path / "a")])
+    err = capsys.readouterr().err
+    assert rc == 2 and not (tmp_path / "a").exists()
+    assert "9 train / 6 test tasks listed, expected 756 / 119 (data.sni.expected_tasks)" in err
+    counts = tmp_path / "counts.yaml"
+    counts.write_text("data: {sni: {expected_tasks: {train: 9, test: 6}, max_train_instances: 1}}\n")
+    rc = main(args + ["--config", str(counts), "--out", str(tmp_path / "b")])
+    assert rc == 0 and "9 train / 6 test tasks listed" in capsys.readouterr().err
+    assert json.loads((tmp_path / "b" / "stats.json").read_text())["listed_tasks"] == {"train": 9, "test": 6}

@@ -18,6 +18,7 @@ from ``random.Random(f"{seed}:{task}")`` so one task's episodes never depend on 
 from __future__ import annotations
 
 import random
+import sys
 from pathlib import Path
 
 from hart.data import formats
@@ -34,6 +35,7 @@ DEFAULTS = {
     "num_pos": 2,  # Def+2Pos
     "non_english": "error",  # "error": the default split is English-only; "skip": drop and count
     "dev_tasks": 0,  # S-NI ships no dev list: 0 = no dev split; N = N seeded training tasks become dev
+    "expected_tasks": None,  # {"train": 756, "test": 119} for the real default split; None = no check
 }
 NO_DEV = ("none: S-NI's split has no dev list and dev_tasks is 0; runs train a fixed number of steps "
           "and evaluate their last checkpoint (no model selection)")
@@ -47,6 +49,18 @@ def read_split(raw: Path, split: str, part: str) -> list[str]:
     if len(set(names)) != len(names):
         raise HartError(f"{path}: a task is listed twice")
     return names
+
+
+def check_counts(raw: Path, cfg: dict, found: dict, benchmark: str) -> None:
+    """Print the task counts the split lists hold; for ``sni`` (the real download) stop, before
+    anything is written, when they differ from ``expected_tasks`` (756 train / 119 test in the default
+    English split: a different release, split or a damaged download otherwise)."""
+    where = raw / "splits" / cfg["split"]
+    print(f"{benchmark}: {where}: {found['train']} train / {found['test']} test tasks listed", file=sys.stderr)
+    expected = cfg["expected_tasks"]
+    if benchmark == "sni" and expected is not None and found != {"train": expected["train"], "test": expected["test"]}:
+        raise HartError(f"{where}: {found['train']} train / {found['test']} test tasks listed, expected "
+                        f"{expected['train']} / {expected['test']} (data.sni.expected_tasks)")
 
 
 def task_strings(task: dict, tok, cfg: dict) -> dict:
@@ -123,6 +137,7 @@ def build(raw: str | Path, out: str | Path, tok, cfg: dict | None = None, seed: 
     cfg = {**DEFAULTS, **(cfg or {})}
     raw = Path(raw)
     names = {part: read_split(raw, cfg["split"], part) for part in ("train", "test")}
+    check_counts(raw, cfg, {part: len(names[part]) for part in ("train", "test")}, benchmark)
     dev, dev_source = choose_dev(raw, cfg, names["train"], names["test"], seed)
     moved = set(dev)
     names["train"] = [t for t in names["train"] if t not in moved]
@@ -143,7 +158,8 @@ def build(raw: str | Path, out: str | Path, tok, cfg: dict | None = None, seed: 
                     writer.write(rec)
                 del task  # stream: one task file in memory at a time
         writer.extra = {
-            "english_tasks": counts, "skipped_non_english": skipped, "seed": seed, "dev_split": dev_source,
+            "listed_tasks": {p: len(names[p]) for p in splits}, "english_tasks": counts,
+            "skipped_non_english": skipped, "seed": seed, "dev_split": dev_source,
             "split": cfg["split"], "settings": {k: cfg[k] for k in sorted(DEFAULTS)},
         }  # fmt: skip
         stats = writer.stats()
