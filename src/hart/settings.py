@@ -40,6 +40,7 @@ class ModelSettings:
 class ConsistencySettings:
     alpha: float = 0.0  # weight of the local-consistency loss (Section 3.2); paper selects from {1,5,10,20}
     pairing: str = "per_example"  # step t's global-batch position i vs step t-1's (docs/model.md)
+    alpha_grid: list | None = None  # selection grid (paper {1,5,10,20}); `python -m hart.train.consistency` picks
 
 
 @dataclass

@@ -230,3 +230,27 @@ def test_unknown_config_key_fails_before_work(unit_data, tmp_path):
     assert proc.returncode == 2
     assert "bad.json" in proc.stderr and "learning_rate" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_alpha_grid_and_selection_rule(tmp_path, capsys):
+    from hart.config import compose
+    from hart.train.consistency import main as select_main, select_alpha
+
+    repo = Path(__file__).resolve().parents[2]
+    cst = compose([repo / "config/method/hart.yaml"])["method"]["consistency"]
+    assert cst["alpha_grid"] == [1, 5, 10, 20] and cst["alpha"] in cst["alpha_grid"]
+    assert select_alpha({1: 30.0, 5: 32.5, 10: 31.0, 20: 29.0}) == 5
+    assert select_alpha({1: 30.0, 5: 30.0, 10: 12.0}) == 1  # tie: the weaker regulariser
+    with pytest.raises(HartError, match="alpha=10"):
+        select_alpha({1: 30.0, 10: float("nan")})
+    paths = []
+    for alpha, score in ((1, 40.0), (5, 41.5), (10, 41.0), (20, 39.0)):
+        p = tmp_path / f"dev-{alpha}.json"
+        p.write_text(json.dumps({"score": score, "metric": "rougeL"}))
+        paths.append(f"{alpha}={p}")
+    assert select_main(["--out", str(tmp_path / "choice.json")] + paths) == 0
+    assert json.loads((tmp_path / "choice.json").read_text())["alpha"] == 5.0
+    assert "alpha = 5" in capsys.readouterr().out
+    (tmp_path / "dev-20.json").write_text("{}")
+    assert select_main(["--out", str(tmp_path / "bad.json")] + paths) == 2
+    assert "dev-20.json" in capsys.readouterr().err and not (tmp_path / "bad.json").exists()
