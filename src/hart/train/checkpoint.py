@@ -20,6 +20,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from hart.errors import HartError
+from hart.io import fault_point
 
 
 def sha256(path: Path) -> str:
@@ -67,6 +68,7 @@ def write(run_dir: Path, step: int, tensors: dict[str, torch.Tensor], meta: dict
     tmp.mkdir()
     try:
         save_file(tensors, str(tmp / "state.safetensors"))
+        fault_point("checkpoint_write")  # test hook: a kill between the tensors and the manifest
         meta = dict(meta, step=step, sha256=sha256(tmp / "state.safetensors"))
         (tmp / "state.json").write_text(json.dumps(meta, sort_keys=True))
         for name in ("state.safetensors", "state.json"):

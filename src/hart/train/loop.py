@@ -132,9 +132,11 @@ def train(config: dict, out_dir: str | Path) -> int:
         tensors = weights_to_save(model, main_is_external=external)
         from hart.io import atomic_path
 
+        from hart.runcheck import done_record, weights_metadata
+
         with atomic_path(out / "model.safetensors") as tmp:
-            save_weights(tensors, tmp, {"config_hash": chash, "method": meth.name})
-        write_json(out / "done.json", {"steps": ts.steps, "config_hash": chash, "method": meth.name})
+            save_weights(tensors, tmp, weights_metadata(config))  # method, geometry, config_hash
+        write_json(out / "done.json", done_record(config, out / "model.safetensors", ts.steps))
     dist.finish()
     return 0
 
@@ -145,15 +147,20 @@ class _Log:
     def __init__(self, path: Path, start: int, enabled: bool) -> None:
         self.path, self.enabled = path, enabled
         if enabled:
+            from hart.io import repair_jsonl_tail, write_text
+
             kept = []
             if path.exists():
+                if repair_jsonl_tail(path):  # a kill mid-append left a torn line: drop it, then replay
+                    print(f"hart train: {path}: torn last line removed", file=sys.stderr)
                 kept = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= start]
-            path.write_text("".join(l + "\n" for l in kept))
+            write_text(path, "".join(l + "\n" for l in kept))
 
     def write(self, record: dict) -> None:
         if self.enabled:
-            with self.path.open("a") as fh:
-                fh.write(json.dumps(record, sort_keys=True) + "\n")
+            from hart.io import append_jsonl
+
+            append_jsonl(self.path, record)
 
 
 def _save(out, step, chash, model, optimizer, scheduler, prev, ts, dist) -> None:
