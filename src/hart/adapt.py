@@ -23,6 +23,7 @@ import torch
 from safetensors.torch import load_file
 
 from hart.errors import HartError
+from hart.argtypes import positive_int
 
 
 TENSORS = ("enc_k", "enc_v", "dec_k", "dec_v")
@@ -39,7 +40,7 @@ def register(sub) -> None:
     p.add_argument("--query", action="append", default=[], help="a query input (repeatable)")
     p.add_argument("--queries", help="file of query inputs: one per line, or JSONL objects with 'input'")
     p.add_argument("--instances", action="store_true", help="answer (and score) the task's own instances")
-    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--max-new-tokens", type=positive_int, default=128)
     p.set_defaults(func=run)
 
 
