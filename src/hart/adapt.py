@@ -73,7 +73,9 @@ def base_identity(config: dict) -> dict:
     if m.get("base_checkpoint") and not m.get("pretrained"):
         from hart.train.checkpoint import sha256
 
-        ident["base_checkpoint_sha256"] = sha256(Path(m["base_checkpoint"]))
+        from hart.config import project_path
+
+        ident["base_checkpoint_sha256"] = sha256(project_path(m["base_checkpoint"]))
     return ident
 
 

@@ -125,6 +125,7 @@ def verify_run(run: str | Path, config: dict) -> None:
     if record.get("sha256") != sha256(weights):
         raise HartError(f"{weights}: sha256 differs from the one recorded in {done} (weights changed or "
                         "truncated after training)")
+    check_base(run, config, record)
     check_finite(weights)
 
 
@@ -132,7 +133,7 @@ def refuse_test_episodes(config: dict) -> None:
     """``hart train`` must not see test data: no ``split: test`` row, no task of the test file beside it."""
     from hart.io import iter_jsonl
 
-    episodes = Path((config.get("train") or {}).get("episodes", ""))
+    episodes = Path((localize(config).get("train") or {}).get("episodes", ""))
     path = episodes / "train.jsonl" if episodes.is_dir() else episodes
     if not path.is_file():
         return  # reported by the loader with its own message
@@ -193,3 +194,67 @@ def empty_share(predictions) -> float:
 def require_finite(value, what: str) -> None:
     if not isinstance(value, (int, float)) or not math.isfinite(value):
         raise HartError(f"{what}: score {value!r} is not a finite number; refusing to report it")
+
+
+PATH_KEYS = (("model", "tokenizer"), ("model", "base_checkpoint"), ("train", "episodes"), ("train", "init_from"),
+             ("train", "deepspeed_config"))
+
+
+def localize(config: dict, run: str | Path | None = None) -> dict:
+    """A copy of ``config`` whose relative paths resolve from the project root, not the working
+    directory; with ``run``, the tokenizer stored in the run folder wins (a moved run still loads).
+
+    The run's identity (config hash) is always taken from the unresolved config.
+    """
+    import copy
+
+    from hart.config import project_path
+
+    out = copy.deepcopy(config)
+    for section, key in PATH_KEYS:
+        value = (out.get(section) or {}).get(key)
+        if isinstance(value, str) and value:
+            out[section][key] = str(project_path(value))
+    if run is not None and (Path(run) / "tokenizer").is_dir() and out.get("model"):
+        out["model"]["tokenizer"] = str(Path(run) / "tokenizer")
+    return out
+
+
+def store_with_run(out: Path, config: dict) -> dict:
+    """Copy the tokenizer into the run folder and return what done.json records about external inputs
+    (the base checkpoint's sha256), so the folder can be moved or copied and still be checked."""
+    import shutil
+    import tempfile
+
+    from hart.train.checkpoint import sha256
+
+    local = localize(config)
+    model = local.get("model") or {}
+    tok = Path(model.get("tokenizer", ""))
+    if tok.is_dir():
+        stage = Path(tempfile.mkdtemp(prefix=".tokenizer.", dir=out))
+        try:
+            shutil.copytree(tok, stage / "tokenizer")
+            shutil.rmtree(out / "tokenizer", ignore_errors=True)
+            (stage / "tokenizer").rename(out / "tokenizer")
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    extra = {}
+    if model.get("base_checkpoint") and Path(model["base_checkpoint"]).is_file():
+        extra["base_sha256"] = sha256(Path(model["base_checkpoint"]))
+    return extra
+
+
+def check_base(run: Path, config: dict, record: dict) -> None:
+    """The base checkpoint a run was trained on top of is the one recorded (by sha256) in done.json."""
+    from hart.train.checkpoint import sha256
+
+    want = record.get("base_sha256")
+    base = (localize(config).get("model") or {}).get("base_checkpoint")
+    if not want or not base:
+        return
+    if not Path(base).is_file():
+        raise HartError(f"{base}: base checkpoint of {run} not found (model.base_checkpoint)")
+    if sha256(Path(base)) != want:
+        raise HartError(f"{base}: sha256 differs from the base checkpoint {run} was trained on "
+                        f"({want[:12]}... in {run / 'done.json'})")

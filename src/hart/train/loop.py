@@ -54,8 +54,13 @@ def load_tokenizer(path: str):
 
 def setup(config: dict, device: str = "cpu"):
     """Settings, tokenizer, model and batches for a config (shared with evaluation and tests)."""
-    ms, meth, ts = from_config(config)
+    from hart.runcheck import localize
+
+    ms, meth, ts = from_config(localize(config))  # relative paths from the project root, not the cwd
     tokenizer = load_tokenizer(ms.tokenizer)
+    from hart.config import check_vocab
+
+    check_vocab(ms.vocab_size, tokenizer)
     model = build_model(ms, meth, vocab_size=len(tokenizer), device=device)
     return ms, meth, ts, tokenizer, model
 
@@ -132,11 +137,12 @@ def train(config: dict, out_dir: str | Path) -> int:
         tensors = weights_to_save(model, main_is_external=external)
         from hart.io import atomic_path
 
-        from hart.runcheck import done_record, weights_metadata
+        from hart.runcheck import done_record, store_with_run, weights_metadata
 
         with atomic_path(out / "model.safetensors") as tmp:
             save_weights(tensors, tmp, weights_metadata(config))  # method, geometry, config_hash
-        write_json(out / "done.json", done_record(config, out / "model.safetensors", ts.steps))
+        external = store_with_run(out, config)  # tokenizer copy, base checkpoint sha256: a movable run
+        write_json(out / "done.json", {**done_record(config, out / "model.safetensors", ts.steps), **external})
     dist.finish()
     return 0
 
