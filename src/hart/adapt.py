@@ -160,21 +160,14 @@ def save_prefixes(out: Path, state, meta: dict) -> None:
 
 
 def hyper_text(task: dict, tokenizer, max_hyper: int) -> tuple[str, dict]:
-    """(what the hypernetwork reads, what was dropped to fit ``max_hyper`` tokens).
+    """(what the hypernetwork reads, what was dropped to fit ``max_hyper`` tokens): demonstrations
+    that did not fit are dropped, a text still too long is cut (hart.data.truncation)."""
+    from hart.data.formats import token_counter, truncate
+    from hart.data.truncation import hyper_truncation
 
-    Def+2Pos drops demonstrations that do not fit; a text still too long is cut at ``max_hyper``
-    tokens (hart.data.formats). The returned text is the one after both steps.
-    """
-    from hart.data.formats import def_pos, token_counter, truncate
-
-    positives = task["Positive Examples"]
-    text = def_pos(task["Definition"], positives, None, token_counter(tokenizer), max_hyper)
-    full = def_pos(task["Definition"], positives, None, lambda _: 0, max_hyper)
-    wanted = min(2, len(positives))
-    kept = wanted - (full.count(" Positive Example ") - text.count(" Positive Example "))
-    read = truncate(text, tokenizer, max_hyper)
-    return read, {"demonstrations_kept": kept, "demonstrations_dropped": wanted - kept,
-                  "cut_at_tokens": max_hyper if read != text else None}
+    text, cut = hyper_truncation(task["Definition"], task["Positive Examples"], token_counter(tokenizer), max_hyper)
+    return truncate(text, tokenizer, max_hyper), {"demonstrations_dropped": cut["demonstrations_dropped"],
+                                                   "cut_at_tokens": max_hyper if cut["cut"] else None}
 
 
 def load_prefixes(folder: Path, config: dict, run: Path):
