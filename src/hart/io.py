@@ -191,8 +191,11 @@ class RunLock:
     def __init__(self, target: str | Path, command: str) -> None:
         target = Path(target)
         self.path, self.target, self.command, self.fd = target.parent / f".{target.name}.lock", target, command, None
+        self.created: Path | None = None
 
     def __enter__(self) -> "RunLock":
+        missing = [d for d in [self.target, *self.target.parents] if not d.exists()]
+        self.created = missing[-1] if missing else None  # removed again on exit if the run left it empty
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(10):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -226,6 +229,19 @@ class RunLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+        if self.created is not None:  # a failed run leaves no empty output folders behind
+            folder = self.target
+            while True:
+                if folder.is_dir():
+                    try:
+                        folder.rmdir()  # only an empty one
+                    except OSError:
+                        break
+                elif folder.exists():
+                    break
+                if folder == self.created:
+                    break
+                folder = folder.parent
 
 
 _FAULT_COUNTS: dict[str, int] = {}

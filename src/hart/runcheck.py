@@ -55,13 +55,17 @@ def done_record(config: dict, weights: Path, steps: int) -> dict:
 
 
 def _mismatch(recorded: dict, expected: dict) -> str | None:
-    for key in ("method", "config_hash"):
-        if recorded.get(key) != expected[key]:
-            return f"{key} {recorded.get(key)!r}, but config.json gives {expected[key]!r}"
-    got = recorded.get("geometry") or {}
+    """The first difference, most specific first (method, then shape, then any other key via the hash)."""
+    if recorded.get("method") != expected["method"]:
+        return f"method {recorded.get('method')!r}, but config.json gives {expected['method']!r}"
+    got = recorded.get("geometry")
     for key, value in expected["geometry"].items():
-        if got.get(key) != value:
-            return f"geometry {key}={got.get(key)!r}, but config.json gives {key}={value!r}"
+        if not isinstance(got, dict) or got.get(key) != value:
+            have = got.get(key) if isinstance(got, dict) else None
+            return f"geometry {key}={have!r}, but config.json gives {key}={value!r}"
+    if recorded.get("config_hash") != expected["config_hash"]:
+        return f"config_hash {str(recorded.get('config_hash'))[:12]!r}..., but config.json hashes to " \
+               f"{expected['config_hash'][:12]!r}..."
     return None
 
 
@@ -145,7 +149,7 @@ def refuse_test_episodes(config: dict) -> None:
         test_tasks = {row.get("task") for _, row in iter_jsonl(test_path, "episode file") if isinstance(row, dict)}
     for lineno, row in iter_jsonl(path, "episode file"):
         if not isinstance(row, dict):
-            continue  # the loader names the line
+            raise HartError(f"{path}:{lineno}: an episode must be a JSON object, got {type(row).__name__}")
         if row.get("split") == "test":
             raise HartError(f"{path}:{lineno}: a test episode (split 'test') given to `hart train`")
         if row.get("task") in test_tasks:

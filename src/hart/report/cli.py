@@ -57,7 +57,7 @@ def _report_section(path) -> dict:
 
 
 def main_table(args) -> int:
-    from hart.io import write_text
+    from hart.io import write_together
     from hart.report.tables import load_results, render
 
     cfg = _report_section(args.config)
@@ -67,8 +67,7 @@ def main_table(args) -> int:
               benchmark_map=_pairs(args.benchmark_map, "--benchmark-map") or cfg.get("benchmark_map"),
               decimals=args.decimals if args.decimals is not None else cfg.get("decimals", 1))
     texts = {fmt: render(args.name, results, fmt, **kw) for fmt in ("csv", "md", "tex")}  # all or nothing
-    for fmt, text in texts.items():
-        write_text(f"{args.out}.{fmt}", text)
+    write_together({f"{args.out}.{fmt}": text for fmt, text in texts.items()})
     print(f"{args.name} -> {args.out}.{{csv,md,tex}}")
     return 0
 
