@@ -121,18 +121,18 @@ def iter_jsonl(path: str | Path, what: str = "file"):
         raise HartError(f"{path}: is a folder, expected a {what} (JSONL)")
     if not path.is_file():
         raise HartError(f"{path}: {what} not found")
-    with path.open(encoding="utf-8") as fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield lineno, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise HartError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-        except UnicodeDecodeError:
-            raise HartError(f"{path}:{lineno + 1}: not UTF-8 text") from None
+    with path.open("rb") as fh:  # decoded line by line so that an error names the line
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise HartError(f"{path}:{lineno}: not UTF-8 text (byte {exc.start + 1} of the line)") from None
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise HartError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
 
 
 def repair_jsonl_tail(path: str | Path) -> int:
