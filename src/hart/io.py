@@ -60,11 +60,13 @@ def write_together(files: dict) -> None:
     target, then renamed in order; if a rename fails, the files already renamed are removed again
     (a reader never sees a new file without its companions, e.g. predictions without their result)."""
     staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []  # folders made here, removed again (when empty) on failure
     try:
         for path, content in files.items():
             path = Path(path)
             if path.is_dir():
                 raise HartError(f"{path}: is a folder; an output file is needed here")
+            created += [d for d in [path.parent, *path.parent.parents] if not d.exists()]
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((Path(tmp), path))
@@ -78,6 +80,7 @@ def write_together(files: dict) -> None:
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
+        _remove_empty(created)
         raise
     done: list[Path] = []
     try:
@@ -90,7 +93,16 @@ def write_together(files: dict) -> None:
             tmp.unlink(missing_ok=True)
         for path in done:
             path.unlink(missing_ok=True)
+        _remove_empty(created)
         raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in sorted(set(folders), key=lambda p: len(p.parts), reverse=True):  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def read_text(path: str | Path, what: str = "file") -> str:

@@ -75,6 +75,8 @@ class EpisodeWriter:
         self.count = count or (lambda text: len(text.split()))
         self.unit = "T5 tokens with EOS" if count is not None else "whitespace words"
         self.created = not self.out.exists()
+        missing = [d for d in [self.out, *self.out.parents] if not d.exists()]
+        self.created_root = missing[-1] if missing else None  # removed again by abort() when left empty
         self.out.mkdir(parents=True, exist_ok=True)
         # staged BESIDE the output (never inside the DVC-tracked folder); a killed build's stage is removed
         # by the next build (its pid is in the name and no longer alive)
@@ -166,8 +168,12 @@ class EpisodeWriter:
         for fh in self.files.values():
             fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
-        if self.created and not any(self.out.iterdir()):
-            self.out.rmdir()
+        folder = self.out
+        while self.created_root is not None and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            if folder == self.created_root:
+                break
+            folder = folder.parent
 
 
 def _remove_stale_stages(out: Path) -> None:
