@@ -64,7 +64,8 @@ def write(run_dir: Path, step: int, tensors: dict[str, torch.Tensor], meta: dict
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"step-{step:07d}"
     tmp = root / f".tmp-step-{step:07d}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    for stale in root.glob(".tmp-step-*"):  # a killed writer's partial checkpoint (the run lock excludes a live one)
+        shutil.rmtree(stale, ignore_errors=True)
     tmp.mkdir()
     try:
         save_file(tensors, str(tmp / "state.safetensors"))
