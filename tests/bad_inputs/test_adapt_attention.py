@@ -166,3 +166,19 @@ def test_attention_bad_max_tasks(value, attention, expect):
     argv, tmp = attention
     expect(argv(write_jsonl(tmp / "e.jsonl", eval_rows()), "--max-tasks", value), ["--max-tasks", value],
            watch=[tmp / "att"])
+
+
+def test_truncation_is_reported_and_prefixes_record_what_was_read(adapt, capsys):
+    """A task longer than max_hyper_len (96 tokens here): a warning, and prefixes.json holds the cut text."""
+    from hart.cli import main
+
+    argv, tmp = adapt
+    long = {"Definition": [" ".join(["red blue green"] * 80)],
+            "Positive Examples": [{"input": "a b", "output": "b a"}, {"input": "c d", "output": "d c"}]}
+    (tmp / "long.json").write_text(json.dumps(long))
+    assert main([str(a) for a in argv(task=tmp / "long.json")]) == 0
+    err = capsys.readouterr().err
+    assert "does not fit max_hyper_len=96" in err and "2 demonstration(s) dropped" in err
+    meta = json.loads((tmp / "adapted" / "prefixes.json").read_text())
+    assert meta["truncation"] == {"demonstrations_dropped": 2, "cut_at_tokens": 96}
+    assert meta["hyper_input"].startswith("Definition: red blue green") and len(meta["hyper_input"]) < len(long["Definition"][0])

@@ -170,3 +170,22 @@ def test_result_write_failure_leaves_no_predictions(setup, expect, monkeypatch):
     monkeypatch.setattr(os, "replace", replace)
     expect(argv(eps), ["r.json", "disk full"], watch=[tmp / "ev"])
     assert any(str(c).endswith("predictions.jsonl") for c in calls)  # the predictions were renamed, then removed
+
+
+def test_mostly_empty_predictions_are_flagged_in_result_and_table(setup, monkeypatch, capsys):
+    """LoRA once scored 0.0 on empty strings silently: the result carries a flag, the table a † and a footnote."""
+    from hart.cli import main
+    from hart.evaluate import run as run_mod
+    from hart.report.tables import render
+
+    argv, tmp = setup
+    eps = write_jsonl(tmp / "test.jsonl", eval_rows())
+    monkeypatch.setattr(run_mod, "generate_rows", lambda model, tok, rows, *a: {r["id"]: "" for r in rows})
+    assert main([str(a) for a in argv(eps)]) == 0
+    assert "100% of predictions are empty" in capsys.readouterr().err
+    result = json.loads((tmp / "ev" / "r.json").read_text())
+    assert result["flag"] == "100% of predictions are empty" and result["breakdown"]["empty_predictions"] == 1.0
+    result.update(benchmark="sni", method="hart")
+    md = render("table2", [result], "md", methods=["hart"])
+    assert "(n=1) †" in md and "† Most predictions of the run are empty strings" in md
+    assert r"$^\dagger$" in render("table2", [result], "tex", methods=["hart"])

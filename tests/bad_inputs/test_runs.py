@@ -105,3 +105,25 @@ def test_untouched_run_is_accepted(command, runs, tmp_path, capsys):
 
     run = copy_run(runs["layerwise" if command == "attention" else "hart"], tmp_path / "run")
     assert main([str(a) for a in _argv(command, run, tmp_path)]) == 0, capsys.readouterr().err
+
+
+def test_moved_run_works_from_any_directory(unit_data, tmp_path, monkeypatch, capsys):
+    """A run trained with a cwd-relative tokenizer path, then moved, is used from another directory:
+    the run folder carries its tokenizer (and the base model would be checked by its sha256)."""
+    from hart.cli import main
+    from hart.train.loop import train
+    from unitdata import tiny_config
+
+    episodes, tok = unit_data
+    work = tmp_path / "project"
+    shutil.copytree(tok, work / "tok")
+    monkeypatch.chdir(work)
+    assert train(tiny_config(episodes, "tok", "hart", steps=1), work / "run") == 0
+    assert (work / "run" / "tokenizer").is_dir()
+    moved = tmp_path / "elsewhere" / "run"
+    shutil.move(str(work / "run"), moved)
+    shutil.rmtree(work / "tok")  # what the config names is gone
+    monkeypatch.chdir(tmp_path)
+    argv = _argv("adapt", moved, tmp_path)
+    assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
+    assert (tmp_path / "ev" / "prefixes.json").is_file()

@@ -157,3 +157,11 @@ def test_disk_full_or_read_only_while_writing(err, needle, cfg, tmp_path, expect
         raise OSError(err, os.strerror(err), str(path))
     monkeypatch.setattr(io, "write_text", fail)
     expect(_train(cfg, tmp_path), ["config.json", needle], watch=[tmp_path / "out"])
+
+
+def test_relative_deepspeed_config_resolves_from_the_project_root(tmp_path, monkeypatch):
+    from hart.config import project_path, project_root
+
+    monkeypatch.chdir(tmp_path)
+    path = project_path("config/deepspeed/zero2.json")
+    assert path == project_root() / "config" / "deepspeed" / "zero2.json" and path.is_file()
