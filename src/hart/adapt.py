@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from hart.errors import HartError
-from hart.io import atomic_path, write_json, write_text
+from hart.argtypes import positive_int
+
 
 TENSORS = ("enc_k", "enc_v", "dec_k", "dec_v")
 
@@ -38,7 +40,7 @@ def register(sub) -> None:
     p.add_argument("--query", action="append", default=[], help="a query input (repeatable)")
     p.add_argument("--queries", help="file of query inputs: one per line, or JSONL objects with 'input'")
     p.add_argument("--instances", action="store_true", help="answer (and score) the task's own instances")
-    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--max-new-tokens", type=positive_int, default=128)
     p.set_defaults(func=run)
 
 
@@ -71,7 +73,9 @@ def base_identity(config: dict) -> dict:
     if m.get("base_checkpoint") and not m.get("pretrained"):
         from hart.train.checkpoint import sha256
 
-        ident["base_checkpoint_sha256"] = sha256(Path(m["base_checkpoint"]))
+        from hart.config import project_path
+
+        ident["base_checkpoint_sha256"] = sha256(project_path(m["base_checkpoint"]))
     return ident
 
 
@@ -86,10 +90,10 @@ def _queries(args, task: dict | None) -> list[dict]:
 
     items = [{"id": f"query-{i}", "input": q} for i, q in enumerate(args.query)]
     if args.queries:
+        from hart.io import read_text
+
         path = Path(args.queries)
-        if not path.is_file():
-            raise HartError(f"{path}: queries file not found")
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(read_text(path, "queries file").splitlines(), start=1):
             if not line.strip():
                 continue
             if line.lstrip().startswith("{"):
@@ -97,8 +101,11 @@ def _queries(args, task: dict | None) -> list[dict]:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise HartError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-                if not isinstance(obj.get("input"), str):
+                if not isinstance(obj, dict) or not isinstance(obj.get("input"), str):
                     raise HartError(f"{path}:{n}: field 'input' missing or not a string")
+                refs = obj.get("output")
+                if refs is not None and not (isinstance(refs, list) and all(isinstance(r, str) for r in refs)):
+                    raise HartError(f"{path}:{n}: field 'output' must be a list of strings, got {type(refs).__name__}")
                 items.append({"id": obj.get("id", f"line-{n}"), "input": obj["input"], "references": obj.get("output")})
             else:
                 items.append({"id": f"line-{n}", "input": line})
@@ -133,15 +140,34 @@ def _score(items: list[dict]) -> dict | None:
     return {"n": len(scored), "rougeL": 100 * sum(rl) / len(rl), "exact_match": 100 * sum(em) / len(em)}
 
 
-def save_prefixes(out: Path, state, meta: dict) -> None:
+def prefix_files(out: Path, state, meta: dict) -> dict:
+    """``{path: bytes/str}`` of prefixes.safetensors and prefixes.json (written with the other outputs)."""
+    from safetensors.torch import save
+
     p = state.prefixes
     tensors = {k: getattr(p, k)[:1].contiguous() for k in TENSORS}
     if state.memory is not None:
         tensors["memory"], tensors["memory_mask"] = state.memory[:1].contiguous(), state.memory_mask[:1].contiguous()
-    with atomic_path(out / "prefixes.safetensors") as tmp:
-        save_file(tensors, str(tmp))
     meta = dict(meta, shapes={k: list(v.shape) for k, v in tensors.items()})
-    write_json(out / "prefixes.json", meta)
+    return {out / "prefixes.safetensors": save(tensors),
+            out / "prefixes.json": json.dumps(meta, indent=2, sort_keys=True) + "\n"}
+
+
+def save_prefixes(out: Path, state, meta: dict) -> None:
+    from hart.io import write_together
+
+    write_together(prefix_files(out, state, meta))
+
+
+def hyper_text(task: dict, tokenizer, max_hyper: int) -> tuple[str, dict]:
+    """(what the hypernetwork reads, what was dropped to fit ``max_hyper`` tokens): demonstrations
+    that did not fit are dropped, a text still too long is cut (hart.data.truncation)."""
+    from hart.data.formats import token_counter, truncate
+    from hart.data.truncation import hyper_truncation
+
+    text, cut = hyper_truncation(task["Definition"], task["Positive Examples"], token_counter(tokenizer), max_hyper)
+    return truncate(text, tokenizer, max_hyper), {"demonstrations_dropped": cut["demonstrations_dropped"],
+                                                   "cut_at_tokens": max_hyper if cut["cut"] else None}
 
 
 def load_prefixes(folder: Path, config: dict, run: Path):
@@ -151,7 +177,11 @@ def load_prefixes(folder: Path, config: dict, run: Path):
     meta_path, tensor_path = folder / "prefixes.json", folder / "prefixes.safetensors"
     if not meta_path.is_file() or not tensor_path.is_file():
         raise HartError(f"{folder}: no saved prefixes (expected prefixes.json and prefixes.safetensors)")
-    meta = json.loads(meta_path.read_text())
+    from hart.io import read_json
+
+    meta = read_json(meta_path, "prefixes.json")
+    if not isinstance(meta, dict):
+        raise HartError(f"{meta_path}: not a JSON object")
     if meta.get("base") != base_identity(config):
         raise HartError(f"{meta_path}: base-model mismatch: prefixes were made for {meta.get('base')}, "
                         f"the checkpoint's main model is {base_identity(config)}")
@@ -162,41 +192,58 @@ def load_prefixes(folder: Path, config: dict, run: Path):
     return TaskState(Prefixes(*(t[k] for k in TENSORS)), t.get("memory"), t.get("memory_mask")), meta
 
 
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise HartError(f"{out}: --out must be a folder, not a file")
+
+
 def run(args) -> int:
-    from hart.data.formats import def_pos, token_counter
+    from hart.io import write_together
     from hart.model.adapted import load
 
     run_dir = Path(args.checkpoint)
+    task = None
+    if args.task:  # every argument is checked before the model loads and before anything is written
+        if not args.out:
+            raise HartError("--task needs --out DIR for the generated prefixes")
+        _check_out(Path(args.out))
+        task = load_adapt_task(args.task)
+    elif args.out:
+        _check_out(Path(args.out))
     model, tokenizer, config = load(run_dir)
     if not model.uses_hyper_input:
         raise HartError(f"{run_dir}: method '{config['method'].get('name')}' has no hypernetwork to adapt with")
-    task = None
-    if args.task:
-        if not args.out:
-            raise HartError("--task needs --out DIR for the generated prefixes")
-        task = load_adapt_task(args.task)
+    items = _queries(args, task)
+    files: dict = {}
+    if task is not None:
         max_hyper = config["model"].get("max_hyper_len", 1024)
-        text = def_pos(task["Definition"], task["Positive Examples"], None, token_counter(tokenizer), max_hyper)
+        text, cut = hyper_text(task, tokenizer, max_hyper)
+        if cut["demonstrations_dropped"] or cut["cut_at_tokens"]:
+            print(f"hart adapt: warning: {args.task}: the task does not fit max_hyper_len={max_hyper} tokens: "
+                  f"{cut['demonstrations_dropped']} demonstration(s) dropped"
+                  + (f", the rest cut at {max_hyper} tokens" if cut["cut_at_tokens"] else ""), file=sys.stderr)
         enc = tokenizer([text], truncation=True, max_length=max_hyper, return_tensors="pt")
         with torch.no_grad():
             state = model.task_state(enc["input_ids"], enc["attention_mask"])  # the one forward pass
         out = Path(args.out)
-        save_prefixes(out, state, {"task": Path(args.task).name, "checkpoint": str(run_dir),
-                                   "hypernetwork_sha256": _hyper_sha(run_dir), "method": config["method"].get("name"),
-                                   "base": base_identity(config), "hyper_input": text})
+        files.update(prefix_files(out, state, {
+            "task": Path(args.task).name, "checkpoint": str(run_dir), "hypernetwork_sha256": _hyper_sha(run_dir),
+            "method": config["method"].get("name"), "base": base_identity(config), "hyper_input": text,
+            "truncation": cut}))
     else:
         state, _ = load_prefixes(Path(args.prefixes), config, run_dir)
         model.source = None  # answer with the saved prefixes alone
         out = Path(args.out) if args.out else Path(args.prefixes)
-    items = _queries(args, task)
     if items:
         _answer(model, tokenizer, state, items, config, args.max_new_tokens)
-        write_text(out / "answers.jsonl", "".join(json.dumps({k: i.get(k) for k in ("id", "input", "prediction", "references")})
-                                                 + "\n" for i in items))
-        for i in items:
-            print(f"{i['id']}\t{i['prediction']}")
+        files[out / "answers.jsonl"] = "".join(json.dumps({k: i.get(k) for k in ("id", "input", "prediction", "references")})
+                                               + "\n" for i in items)
     scores = _score(items)
     if scores:
-        write_json(out / "scores.json", scores)
+        files[out / "scores.json"] = json.dumps(scores, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    write_together(files)  # prefixes, answers and scores: all or nothing
+    for i in items:
+        print(f"{i['id']}\t{i['prediction']}")
+    if scores:
         print(f"scored {scores['n']} instances: ROUGE-L {scores['rougeL']:.2f}, exact match {scores['exact_match']:.2f}")
     return 0

@@ -9,7 +9,6 @@ column = key layer, written as safetensors (key ``attention``) with the task cou
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
@@ -17,6 +16,7 @@ from safetensors.torch import save_file
 
 from hart.errors import HartError
 from hart.io import atomic_path
+from hart.argtypes import positive_int
 
 
 def register(sub) -> None:
@@ -25,7 +25,7 @@ def register(sub) -> None:
     p.add_argument("--checkpoint", required=True, help="run folder of a bidir-layerwise run")
     p.add_argument("--episodes", required=True, help="episode file (JSONL) whose tasks' hyper_input are read")
     p.add_argument("--out", required=True, help="output .safetensors")
-    p.add_argument("--max-tasks", type=int, default=None, help="use at most this many tasks")
+    p.add_argument("--max-tasks", type=positive_int, default=None, help="use at most this many tasks")
     p.set_defaults(func=run)
 
 
@@ -45,14 +45,21 @@ def attention_map(model, tokenizer, rows: list[dict], max_len: int) -> tuple[tor
 def run(args) -> int:
     from hart.model.adapted import load
 
+    if Path(args.out).is_dir():
+        raise HartError(f"{args.out}: is a folder; --out names a .safetensors file")
     model, tokenizer, config = load(args.checkpoint)
     if config["method"].get("generator") != "layerwise":
         raise HartError(f"{args.checkpoint}: method '{config['method'].get('name')}' has no layerwise decoder "
                         "(Figure 1 needs method bidir-layerwise)")
+    from hart.io import iter_jsonl
+
     path = Path(args.episodes)
-    if not path.is_file():
-        raise HartError(f"{path}: episode file not found")
-    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    rows = []
+    for n, row in iter_jsonl(path, "episode file"):
+        for key in ("task", "hyper_input"):
+            if not isinstance(row, dict) or not isinstance(row.get(key), str):
+                raise HartError(f"{path}:{n}: field {key!r} missing or not a string")
+        rows.append(row)
     if args.max_tasks:
         keep = list(dict.fromkeys(r["task"] for r in rows))[: args.max_tasks]
         rows = [r for r in rows if r["task"] in keep]

@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-from hart.errors import HartError
+from hart.errors import debug_requested, describe
 
 # subcommand -> module that registers it (the stage vocabulary of STYLE.md)
 COMMANDS = {
@@ -27,6 +27,8 @@ COMMANDS = {
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hart", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error (also HART_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, module in COMMANDS.items():
@@ -55,15 +57,24 @@ def _strip_local_rank(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; every failure ends in one line on stderr and a non-zero status.
+
+    ``--debug`` (anywhere on the command line) or ``HART_DEBUG=1`` re-raises instead, with the traceback.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     argv = _strip_local_rank(argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    debug = "--debug" in argv or debug_requested()
+    argv = [a for a in argv if a != "--debug"]
+    command = next((a for a in argv if not a.startswith("-")), "")
     try:
+        args = build_parser(argv).parse_args(argv)  # a usage error exits 2 through SystemExit, as argparse does
         return int(args.func(args) or 0)
-    except HartError as exc:
-        print(f"hart {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except (Exception, KeyboardInterrupt) as exc:
+        if debug:
+            raise
+        message, status = describe(exc)
+        print(f"hart {command}: error: {message}".replace("hart : ", "hart: "), file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

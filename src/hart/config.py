@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -50,20 +51,66 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+MAX_NODES = 100_000  # a config has hundreds of values; an alias bomb expands to billions
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(None, None, f"unhashable key {key!r}", key_node.start_mark)
+            if key in seen:
+                raise HartError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1}, first on line {seen[key]})")
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def check_values(data, source: str, limit: int = MAX_NODES) -> None:
+    """Refuse NaN/infinity (naming the key path) and trees larger than ``limit`` nodes, visited with
+    an early stop so an alias bomb is rejected after ``limit`` steps, not after expanding it."""
+    stack, seen = [(data, "")], 0
+    while stack:
+        value, where = stack.pop()
+        seen += 1
+        if seen > limit:
+            raise HartError(f"{source}: more than {limit} values (an alias bomb?); refusing to expand it")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise HartError(f"{source}: invalid config at '{where or '(top level)'}': {value} is not a finite number")
+        if isinstance(value, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+
+
 def load_yaml(path: str | Path) -> dict:
     path = Path(path)
+    if path.is_dir():
+        raise HartError(f"{path}: is a folder, expected a config file")
     if not path.is_file():
         raise HartError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader) or {}
+    except HartError as exc:
+        raise HartError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise HartError(f"{path}: not UTF-8 text (byte offset {exc.start})") from None
     except yaml.YAMLError as exc:
         raise HartError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise HartError(f"{path}: nested too deeply (a recursive alias?)") from None
     if not isinstance(data, dict):
         raise HartError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    check_values(data, str(path))
     return data
 
 
-def validate(config: dict, source: str = "<config>") -> dict:
+def validate(config: dict, source: str = "<config>", whole: bool = True) -> dict:
     """Validate against the schema; the error names the source and the key path."""
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
@@ -71,7 +118,47 @@ def validate(config: dict, source: str = "<config>") -> dict:
         err = errors[0]
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         raise HartError(f"{source}: invalid config at '{where}': {err.message}")
+    check_values(config, source)
+    if whole:  # one layer alone may rely on another layer's values for its partner key
+        check_cross_fields(config, source)
     return config
+
+
+def check_cross_fields(config: dict, source: str) -> None:
+    """Constraints between keys that a per-key schema cannot express (defaults from hart.settings)."""
+    from hart.settings import ModelSettings
+
+    model = config.get("model") or {}
+    if not model:
+        return
+    get = lambda key: model.get(key, getattr(ModelSettings, key))  # noqa: E731
+    if get("hyper_decoder_layers") > get("num_decoder_layers"):
+        raise HartError(f"{source}: invalid config at 'model.hyper_decoder_layers': {get('hyper_decoder_layers')} is "
+                        f"more than model.num_decoder_layers={get('num_decoder_layers')} (the hypernetwork keeps "
+                        "the first layers of the main decoder)")
+
+
+def check_vocab(vocab_size: int | None, tokenizer, where: str = "model.vocab_size") -> None:
+    """The embedding table must cover every id the tokenizer can produce."""
+    if vocab_size is not None and vocab_size < len(tokenizer):
+        raise HartError(f"{where}={vocab_size} is smaller than the tokenizer's {len(tokenizer)} tokens "
+                        "(ids past the embedding table would crash or be silently wrong)")
+
+
+def project_root() -> Path:
+    """The checkout holding this package (src/hart -> ..), where relative config paths start;
+    the working directory when the package is installed outside a checkout."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else Path.cwd()
+
+
+def project_path(value: str | Path) -> Path:
+    """A config path: absolute as given; relative from the project root (not the working directory)."""
+    path = Path(value)
+    if path.is_absolute():
+        return path
+    rooted = project_root() / path
+    return rooted if rooted.exists() or not path.exists() else path.resolve()
 
 
 def compose(paths: Iterable[str | Path], overrides: dict | None = None) -> dict:
@@ -84,7 +171,7 @@ def compose(paths: Iterable[str | Path], overrides: dict | None = None) -> dict:
     paths = list(paths)
     for path in paths:
         layer = load_yaml(path)
-        validate(layer, str(path))
+        validate(layer, str(path), whole=False)
         config = deep_merge(config, layer)
     if overrides:
         config = deep_merge(config, overrides)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hart.errors import HartError
+from hart.argtypes import fraction, positive_int
 
 # Geometry of the LM-adapted T5 v1.1 checkpoints (their config.json on the hub).
 GEOMETRY = {
@@ -265,8 +266,8 @@ def register(subparsers) -> None:
     p.add_argument("--target", required=True,
                    choices=["table2", "table3", "table4", "table5", "fig1", "fig3", "fig4"])
     p.add_argument("--config-dir", type=Path, default=None, help="default: the checkout's config/")
-    p.add_argument("--mfu", type=float, default=MFU, help="model FLOP utilisation (default 0.4)")
-    p.add_argument("--gpus", type=int, default=GPUS_PER_JOB, help="GPUs per job (ZeRO-2 shards)")
+    p.add_argument("--mfu", type=fraction, default=MFU, help="model FLOP utilisation (default 0.4)")
+    p.add_argument("--gpus", type=positive_int, default=GPUS_PER_JOB, help="GPUs per job (ZeRO-2 shards)")
     p.set_defaults(func=main)
 
 

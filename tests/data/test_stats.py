@@ -31,7 +31,7 @@ def test_same_id_in_two_splits_is_fine_and_counts_are_exact(tmp_path):
     with EpisodeWriter(tmp_path / "ep", "b") as w:
         for i in range(50):
             w.write(_rec(f"t{i % 3}", f"id-{i}"))
-        w.write(_rec("t0", "id-0", split="test"))
+        w.write(_rec("t9", "id-0", split="test"))  # same id, another split; a test task never trains
     got = json.loads((tmp_path / "ep" / "stats.json").read_text())
     assert (got["train"]["instances"], got["train"]["tasks"], got["test"]["instances"]) == (50, 3, 1)
     assert got["train"]["token_length_percentiles"]["target"]["p50"] == 3

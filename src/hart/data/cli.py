@@ -15,6 +15,7 @@ import importlib
 from pathlib import Path
 
 from hart.errors import HartError
+from hart.argtypes import nonneg_int
 
 SOURCES = ("sni", "p3", "c4", "t5")
 BENCHMARKS = ("sni", "suite-sni", "p3", "suite-p3", "c4")
@@ -87,7 +88,7 @@ def register(subparsers) -> None:
     ep.add_argument("--raw", required=True, help="raw data folder (see docs/data.md)")
     ep.add_argument("--out", required=True, help="output folder: train.jsonl, test.jsonl, stats.json")
     ep.add_argument("--tokenizer", help="T5 tokenizer folder (default: data.tokenizer)")
-    ep.add_argument("--seed", type=int, help="default: data.seed")
+    ep.add_argument("--seed", type=nonneg_int, help="default: data.seed")
     ep.set_defaults(func=run_episodes)
 
     try:

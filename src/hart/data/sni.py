@@ -72,6 +72,15 @@ def task_strings(task: dict, tok, cfg: dict) -> dict:
     return {"hyper_input": formats.truncate(hyper, tok, cfg["max_hyper_len"])}
 
 
+def _truncation(task: dict, tok, cfg: dict) -> tuple[int, bool]:
+    """(demonstrations dropped, text cut) for the task's hyper_input: recorded in stats.json."""
+    from hart.data.truncation import hyper_truncation
+
+    _, info = hyper_truncation(task["Definition"], task["Positive Examples"], formats.token_counter(tok),
+                               cfg["max_hyper_len"], cfg["num_pos"])
+    return info["demonstrations_dropped"], info["cut"]
+
+
 def instance_strings(task: dict, inp: str, tok, cfg: dict) -> dict:
     count, n = formats.token_counter(tok), cfg["max_source_len"]
     out = {"query": formats.truncate(formats.query_block(inp), tok, n)}
@@ -154,6 +163,7 @@ def build(raw: str | Path, out: str | Path, tok, cfg: dict | None = None, seed: 
                     skipped.append(name)
                     continue
                 counts[split] += 1
+                writer.note_truncation(name, *_truncation(task, tok, cfg))
                 for rec in task_episodes(name, task, split, benchmark, tok, cfg, seed):
                     writer.write(rec)
                 del task  # stream: one task file in memory at a time

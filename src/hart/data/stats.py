@@ -75,13 +75,19 @@ class EpisodeWriter:
         self.count = count or (lambda text: len(text.split()))
         self.unit = "T5 tokens with EOS" if count is not None else "whitespace words"
         self.created = not self.out.exists()
+        missing = [d for d in [self.out, *self.out.parents] if not d.exists()]
+        self.created_root = missing[-1] if missing else None  # removed again by abort() when left empty
         self.out.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=".episodes.", dir=self.out))
+        # staged BESIDE the output (never inside the DVC-tracked folder); a killed build's stage is removed
+        # by the next build (its pid is in the name and no longer alive)
+        _remove_stale_stages(self.out)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.episodes.{os.getpid()}.", dir=self.out.parent))
         self.files = {s: open(self.tmp / f"{s}.jsonl", "w", encoding="utf-8") for s in self.splits}
         self.ids = {s: array("Q") for s in self.splits}  # 8-byte digests of the episode ids
         self.tasks = {s: set() for s in self.splits}
         self.lengths = {s: {f: Counter() for f in LENGTH_FIELDS} for s in self.splits}
         self.extra: dict = {}
+        self.truncated: dict[str, dict] = {}  # task -> what the length limits removed from its hyper_input
 
     def __enter__(self):
         return self
@@ -96,11 +102,21 @@ class EpisodeWriter:
         split = rec["split"]
         if split not in self.files:
             raise HartError(f"{rec['task']}: episode {rec['id']!r} has split {split!r}, not one of {self.splits}")
+        if rec["task"] not in self.tasks[split]:
+            other = next((s for s in self.splits if s != split and rec["task"] in self.tasks[s]), None)
+            if other is not None:  # a task both trained on and tested on would inflate the score
+                raise HartError(f"task {rec['task']!r} is in both the {other} and the {split} list "
+                                "(train/test leakage); fix the task lists")
         self.ids[split].append(_digest(rec["id"]))
         self.tasks[split].add(rec["task"])
         for f in LENGTH_FIELDS:
             self.lengths[split][f][self.count(rec[f])] += 1
         self.files[split].write(json.dumps(rec, sort_keys=True, ensure_ascii=False) + "\n")
+
+    def note_truncation(self, task: str, demonstrations_dropped: int, cut: bool) -> None:
+        """Record that a task's hypernetwork input lost demonstrations or was cut (only when it did)."""
+        if demonstrations_dropped or cut:
+            self.truncated[task] = {"demonstrations_dropped": demonstrations_dropped, "cut": bool(cut)}
 
     def stats(self) -> dict:
         per_split = {
@@ -111,7 +127,11 @@ class EpisodeWriter:
             }
             for s in self.splits
         }
-        return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split, **self.extra}
+        truncation = {"tasks_with_dropped_demonstrations": sum(1 for t in self.truncated.values()
+                                                                if t["demonstrations_dropped"]),
+                      "tasks_cut": sum(1 for t in self.truncated.values() if t["cut"]), "per_task": self.truncated}
+        return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split, "truncation": truncation,
+                **self.extra}
 
     def check_unique_ids(self) -> None:
         """A HartError naming the task and id when an episode id repeats within a split."""
@@ -148,8 +168,33 @@ class EpisodeWriter:
         for fh in self.files.values():
             fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
-        if self.created and not any(self.out.iterdir()):
-            self.out.rmdir()
+        folder = self.out
+        while self.created_root is not None and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            if folder == self.created_root:
+                break
+            folder = folder.parent
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Remove ``.<name>.episodes.<pid>.*`` stages of builds that died (kill -9), and legacy stages inside."""
+    stages = list(out.parent.glob(f".{out.name}.episodes.*")) + list(out.glob(".episodes.*"))
+    for stage in stages:
+        parts = stage.name.split(".")
+        pid = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
+        if pid is not None and _alive(pid):
+            continue
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _digest(episode_id: str) -> int:

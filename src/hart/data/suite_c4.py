@@ -16,13 +16,14 @@ from pathlib import Path
 
 from hart.errors import HartError
 from hart.io import write_text
+from hart.argtypes import nonneg_int
 
 
 def register(data_subparsers) -> None:
     p = data_subparsers.add_parser("c4-from-suite", help="C4-style pretraining corpus from the suite's training text")
     p.add_argument("--suite", type=Path, required=True, help="folder written by `hart data suite`")
     p.add_argument("--out", type=Path, required=True, help="output folder (suite-c4.jsonl)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonneg_int, default=0)
     p.set_defaults(func=run)
 
 

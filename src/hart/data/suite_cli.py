@@ -13,14 +13,15 @@ import json
 from pathlib import Path
 
 from hart.errors import HartError
+from hart.argtypes import nonneg_int, positive_int
 
 
 def register(data_subparsers) -> argparse.ArgumentParser:
     p = data_subparsers.add_parser("suite", help="generate the embedded suite (suite-sni raw, suite-p3) and tokenizer")
     p.add_argument("--out", type=Path, required=True, help="folder that receives suite-sni/raw, suite-p3, tokenizer")
-    p.add_argument("--seed", type=int, default=0, help="same seed, byte-identical files")
-    p.add_argument("--vocab-size", type=int, default=2000, help="Unigram vocabulary size (upper bound)")
-    p.add_argument("--max-hyper-len", type=int, default=1024, help="token budget of the 16-shot P3 hypernet input")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="same seed, byte-identical files")
+    p.add_argument("--vocab-size", type=positive_int, default=2000, help="Unigram vocabulary size (upper bound)")
+    p.add_argument("--max-hyper-len", type=positive_int, default=1024, help="token budget of the 16-shot P3 hypernet input")
     p.set_defaults(func=run)
     from hart.data import suite_c4
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from hart.argtypes import positive_int
 
 
 def register(subparsers) -> None:
@@ -12,7 +13,7 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", required=True, help="checkpoint folder read by hart.model.adapted.load")
     p.add_argument("--episodes", required=True, help="episode JSONL (test rows; `choices` => P3 ranking)")
     p.add_argument("--out", required=True, help="result JSON; predictions go to <stem>.predictions.jsonl beside it")
-    p.add_argument("--limit", type=int, default=None, help="first N test rows of each task (smoke runs)")
+    p.add_argument("--limit", type=positive_int, default=None, help="first N test rows of each task (smoke runs)")
     p.set_defaults(func=main)
 
 
@@ -20,7 +21,11 @@ def main(args) -> int:
     from hart.config import load_resolved
     from hart.evaluate.run import evaluate
 
-    result = evaluate(load_resolved(args.config), args.checkpoint, args.episodes, args.out, args.limit)
+    from hart.io import RunLock
+
+    config = load_resolved(args.config)
+    with RunLock(args.out, "evaluate"):  # a second evaluation into the same result file is refused
+        result = evaluate(config, args.checkpoint, args.episodes, args.out, args.limit)
     print(f"{result['benchmark']} {result['method']} {result['scale']} seed {result['seed']}: "
           f"{result['metric']} = {result['score']:.2f} -> {args.out}")
     return 0

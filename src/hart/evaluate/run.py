@@ -7,6 +7,7 @@ Outputs (both written atomically): ``<out>`` the result JSON (shape in docs/resu
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -17,8 +18,8 @@ from hart.io import iter_jsonl
 from hart.evaluate import metrics
 from hart.evaluate.generate import TaskStates, generate_rows
 from hart.evaluate.rank import model_device, rank_rows
-from hart.io import write_json, write_text
 from hart.meta import meta
+from hart.runcheck import EMPTY_FLAG, empty_share, require_finite
 
 DEFAULTS = {  # the `evaluate:` config section (schemas/evaluate.json documents each key)
     "batch_size": 8, "max_new_tokens": 128, "max_input_len": 384, "max_hyper_len": 1024,
@@ -32,10 +33,13 @@ INPUT_FIELD = {"ft-few-shot": "few_shot_input", "prefix-tuning": "few_shot_input
 
 def read_episodes(path: str | Path, limit: int | None = None) -> list[dict]:
     """Test rows of an episode file; ``limit`` keeps the first N rows of EACH task (all tasks stay)."""
+    from hart.runcheck import check_eval_rows
+
     rows, per_task = [], {}
-    for _, row in iter_jsonl(path, "episode file"):
-        if row.get("split", "test") != "test":
-            continue
+    numbered = [(n, row) for n, row in iter_jsonl(path, "episode file")
+                if not isinstance(row, dict) or row.get("split", "test") == "test"]
+    check_eval_rows(numbered, path)  # ids, types, labels: an error names file, line and key
+    for _, row in numbered:
         per_task[row["task"]] = per_task.get(row["task"], 0) + 1
         if limit is None or per_task[row["task"]] <= limit:
             rows.append(row)
@@ -90,6 +94,7 @@ def evaluate(config: dict, checkpoint: str | Path, episodes: str | Path, out: st
              or (model_config or {}).get("method", {}).get("input_field") or INPUT_FIELD.get(axes["method"], "query"))
     if hasattr(model, "eval"):
         model.eval()
+    _check_inputs(rows, episodes, field, getattr(model, "uses_hyper_input", False))
 
     if all(with_choices):
         states = TaskStates(model, tokenizer, opts["max_hyper_len"])
@@ -108,15 +113,41 @@ def evaluate(config: dict, checkpoint: str | Path, episodes: str | Path, out: st
         metric, score = "rougeL", scores.pop("rougeL")
 
     out = Path(out)
-    write_text(predictions_path(out), "".join(json.dumps(p, sort_keys=True, ensure_ascii=False) + "\n" for p in preds))
+    require_finite(score, f"{checkpoint} on {episodes}")
     result = {
         "meta": meta(config, seed=int(axes["seed"]), device=model_device(model)),
         "benchmark": benchmarks[0], "scale": axes["scale"], "method": axes["method"], "seed": int(axes["seed"]),
         "metric": metric, "score": score,
         "breakdown": {**scores, "input_field": field, "limit": limit},
     }
-    write_json(out, result)
+    if metric == "rougeL":  # LoRA on the tiny suite once scored 0.0 from empty strings and nothing said so
+        share = empty_share(texts.values())
+        result["breakdown"]["empty_predictions"] = share
+        if share > EMPTY_FLAG:
+            result["flag"] = f"{100 * share:.0f}% of predictions are empty"
+            print(f"hart evaluate: warning: {result['flag']} ({checkpoint})", file=sys.stderr)
+    _write_both(out, preds, result)
     return result
+
+
+def _write_both(out: Path, preds: list[dict], result: dict) -> None:
+    """Predictions and result together or neither (hart.io.write_together), the result renamed last."""
+    from hart.io import write_together
+
+    try:
+        res_text = json.dumps(result, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    except ValueError:
+        raise HartError(f"{out}: the result holds NaN or infinity; nothing written") from None
+    pred_text = "".join(json.dumps(p, sort_keys=True, ensure_ascii=False) + "\n" for p in preds)
+    write_together({predictions_path(out): pred_text, out: res_text})
+
+
+def _check_inputs(rows: list[dict], path, field: str, hyper: bool) -> None:
+    """The text fields the model reads are strings (a list or a number would be tokenised as garbage)."""
+    for i, row in enumerate(rows):
+        for key in (field, "hyper_input") if hyper else (field,):
+            if not isinstance(row.get(key), str):
+                raise HartError(f"{path}: row id {row['id']!r}: field {key!r} missing or not a string")
 
 
 def predictions_path(out: str | Path) -> Path:

@@ -115,7 +115,10 @@ def load(run_dir, device: str = "cpu"):
         config = validate(json.loads(cfg_path.read_text()), str(cfg_path))
     except json.JSONDecodeError as exc:
         raise HartError(f"{cfg_path}: not valid JSON ({exc.msg})") from None
-    ms, meth, ts, tokenizer, model = setup(config, device=device)
+    from hart.runcheck import localize, verify_run
+
+    verify_run(run, config)  # weights belong to this config.json, unchanged since training, finite
+    ms, meth, ts, tokenizer, model = setup(localize(config, run), device=device)  # any cwd, a moved run
     weights = run / "model.safetensors"
     if not meth.eval_only:
         if not weights.is_file():

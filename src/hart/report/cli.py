@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hart.argtypes import decimals, positive_int
+
 
 def _pairs(items, what: str) -> dict:
     from hart.errors import HartError
@@ -25,7 +27,7 @@ def register(subparsers) -> None:
     t.add_argument("--methods", nargs="+", help="rows to render (method keys); default every row of the paper table")
     t.add_argument("--scale-map", nargs="+", metavar="PAPER=OURS", help="e.g. large=small: our small runs fill the T5-Large column")
     t.add_argument("--benchmark-map", nargs="+", metavar="PAPER=OURS", help="e.g. sni=suite-sni")
-    t.add_argument("--decimals", type=int, default=None, help="digits after the point (default 1)")
+    t.add_argument("--decimals", type=decimals, default=None, help="digits after the point (default 1)")
     t.add_argument("--config", help="config whose `report:` section supplies defaults for the options above")
     t.set_defaults(func=main_table)
     f = sub.add_parser("figure", help="a paper figure: PREFIX.png and PREFIX.pdf")
@@ -35,7 +37,7 @@ def register(subparsers) -> None:
                         "fig4: p3-nocst= p3-cst=. Bare paths results/train/<benchmark>/<scale>/<method>/seed<s>/"
                         "train_log.jsonl are named by method (fig3: hypertuning, hart-nolc; fig4: hart-nolc, hart)")
     f.add_argument("--out", required=True, help="output prefix")
-    f.add_argument("--smooth", type=int, default=None, help="moving-average window in log points (default 1 = raw)")
+    f.add_argument("--smooth", type=positive_int, default=None, help="moving-average window in log points (default 1 = raw)")
     f.add_argument("--config", help="config whose `report:` section supplies defaults (smooth)")
     f.set_defaults(func=main_figure)
 
@@ -55,7 +57,7 @@ def _report_section(path) -> dict:
 
 
 def main_table(args) -> int:
-    from hart.io import write_text
+    from hart.io import write_together
     from hart.report.tables import load_results, render
 
     cfg = _report_section(args.config)
@@ -65,8 +67,7 @@ def main_table(args) -> int:
               benchmark_map=_pairs(args.benchmark_map, "--benchmark-map") or cfg.get("benchmark_map"),
               decimals=args.decimals if args.decimals is not None else cfg.get("decimals", 1))
     texts = {fmt: render(args.name, results, fmt, **kw) for fmt in ("csv", "md", "tex")}  # all or nothing
-    for fmt, text in texts.items():
-        write_text(f"{args.out}.{fmt}", text)
+    write_together({f"{args.out}.{fmt}": text for fmt, text in texts.items()})
     print(f"{args.name} -> {args.out}.{{csv,md,tex}}")
     return 0
 

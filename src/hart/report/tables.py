@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import statistics
 from pathlib import Path
 
@@ -24,10 +25,26 @@ def load_results(paths) -> list[dict]:
         if not path.is_file():
             raise HartError(f"{path}: result file not found")
         try:
-            results.append(json.loads(path.read_text()))
+            result = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise HartError(f"{path}: not valid JSON: {exc}") from None
+        except UnicodeDecodeError:
+            raise HartError(f"{path}: not UTF-8 text") from None
+        _check_result(result, path)
+        results.append(result)
     return results
+
+
+def _check_result(result, path: Path) -> None:
+    """A result names its run and carries a finite score: a NaN never reaches a table."""
+    if not isinstance(result, dict):
+        raise HartError(f"{path}: a result must be a JSON object")
+    for key, kind in (("benchmark", str), ("scale", str), ("method", str), ("metric", str), ("seed", int)):
+        if not isinstance(result.get(key), kind):
+            raise HartError(f"{path}: field {key!r} missing or not a {kind.__name__}")
+    score = result.get("score")
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+        raise HartError(f"{path}: field 'score' is {score!r}, not a finite number; refusing to report it")
 
 
 def _value(result: dict, field: str) -> float:
@@ -37,7 +54,11 @@ def _value(result: dict, field: str) -> float:
     if field not in columns:
         raise HartError(f"result {result['method']}/{result['scale']}/seed {result['seed']}: "
                         f"no breakdown column {field!r}")
-    return float(columns[field])
+    value = columns[field]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise HartError(f"result {result['method']}/{result['scale']}/seed {result['seed']}: breakdown column "
+                        f"{field!r} is {value!r}, not a finite number")
+    return float(value)
 
 
 def logical_benchmark(benchmark: str) -> str:
@@ -94,6 +115,7 @@ def build(name: str, results: list[dict], methods=None, scale_map=None, benchmar
                 "direction": METRICS[column.metric][1], "mean": mean,
                 "std": statistics.stdev(values) if len(values) > 1 else None, "n": len(values),
                 "seeds": sorted(runs), "paper": paper, "diff": None if paper is None else mean - paper,
+                "flagged": sorted(s for s, r in runs.items() if r.get("flag")),  # e.g. mostly empty predictions
             })
     if missing:
         have = ", ".join(sorted({f"{r['benchmark']}/{r['scale']}" for r in results})) or "none"
@@ -108,7 +130,17 @@ def _fmt(x, d: int, signed: bool = False) -> str:
 
 def _ours(cell: dict, d: int, pm: str) -> str:
     s = _fmt(cell["mean"], d) + ("" if cell["std"] is None else f" {pm} {_fmt(cell['std'], d)}")
-    return f"{s} (n={cell['n']})"
+    return f"{s} (n={cell['n']})" + (FLAG_MARK if cell.get("flagged") else "")
+
+
+FLAG_MARK = " †"
+
+
+def _footnote(cells: list[dict]) -> str:
+    """The footnote for flagged cells (hart evaluate's ``flag``: most predictions empty), or ''."""
+    flagged = [f"{c['row']} / {c['column']} (seed {', '.join(map(str, c['flagged']))})" for c in cells if c.get("flagged")]
+    return ("† Most predictions of the run are empty strings; the score is not a measure of the method: "
+            + "; ".join(flagged) + ".") if flagged else ""
 
 
 def _caption(name: str, cells: list[dict]) -> str:
@@ -141,11 +173,11 @@ def render(name: str, results: list[dict], fmt: str, methods=None, scale_map=Non
     if fmt == "csv":
         buf = io.StringIO()
         keys = ["table", "method", "row", "column", "benchmark", "scale", "metric", "direction",
-                "mean", "std", "n", "seeds", "paper", "diff"]
+                "mean", "std", "n", "seeds", "paper", "diff", "flagged"]
         w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
         w.writeheader()
         for c in cells:
-            w.writerow({**c, "seeds": " ".join(map(str, c["seeds"])),
+            w.writerow({**c, "seeds": " ".join(map(str, c["seeds"])), "flagged": " ".join(map(str, c["flagged"])),
                         **{k: "" if c[k] is None else repr(round(c[k], 6)) for k in ("mean", "std", "paper", "diff")}})
         return buf.getvalue()
     header = [c.label for c in TABLES[name].columns]
@@ -158,6 +190,8 @@ def render(name: str, results: list[dict], fmt: str, methods=None, scale_map=Non
         for label, cs in rows.items():
             parts = [label] + [p for c in cs for p in (_ours(c, d, "±"), _fmt(c["paper"], d), _fmt(c["diff"], d, True))]
             lines.append("| " + " | ".join(parts) + " |")
+        if _footnote(cells):
+            lines += ["", _footnote(cells)]
         return "\n".join(lines) + "\n"
     if fmt == "tex":
         esc = lambda s: s.replace("&", r"\&").replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")  # noqa: E731
@@ -167,8 +201,8 @@ def render(name: str, results: list[dict], fmt: str, methods=None, scale_map=Non
         for label, cs in rows.items():
             parts = [esc(label)] + [p for c in cs for p in (_ours(c, d, r"$\pm$"), _fmt(c["paper"], d),
                                                           _fmt(c["diff"], d, True))]
-            lines.append(" & ".join(parts).replace("–", "--") + r" \\")
-        caption = esc(_caption(name, cells)).replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace("−", "-")
+            lines.append(" & ".join(parts).replace("–", "--").replace("†", r"$^\dagger$") + r" \\")
+        caption = esc(" ".join(filter(None, [_caption(name, cells), _footnote(cells)]))).replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace("−", "-").replace("†", r"$^\dagger$")
         lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", rf"\label{{tab:{name}}}", r"\end{table}"]
         return "\n".join(lines) + "\n"
     raise HartError(f"unknown table format {fmt!r}; use csv, md or tex")

@@ -20,6 +20,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from hart.errors import HartError
+from hart.io import fault_point
 
 
 def sha256(path: Path) -> str:
@@ -63,10 +64,12 @@ def write(run_dir: Path, step: int, tensors: dict[str, torch.Tensor], meta: dict
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"step-{step:07d}"
     tmp = root / f".tmp-step-{step:07d}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    for stale in root.glob(".tmp-step-*"):  # a killed writer's partial checkpoint (the run lock excludes a live one)
+        shutil.rmtree(stale, ignore_errors=True)
     tmp.mkdir()
     try:
         save_file(tensors, str(tmp / "state.safetensors"))
+        fault_point("checkpoint_write")  # test hook: a kill between the tensors and the manifest
         meta = dict(meta, step=step, sha256=sha256(tmp / "state.safetensors"))
         (tmp / "state.json").write_text(json.dumps(meta, sort_keys=True))
         for name in ("state.safetensors", "state.json"):

@@ -18,7 +18,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from hart.config import compose
+    from hart.io import RunLock
+    from hart.runcheck import refuse_test_episodes
     from hart.train.loop import train
 
     config = compose(args.config)
-    return train(config, args.out)
+    refuse_test_episodes(config)
+    with RunLock(args.out, "train"):  # a second `hart train` on this folder fails instead of interleaving
+        return train(config, args.out)

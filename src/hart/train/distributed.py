@@ -32,7 +32,9 @@ class Dist:
             return None
         import deepspeed
 
-        with open(ts.deepspeed_config) as fh:
+        from hart.config import project_path
+
+        with open(project_path(ts.deepspeed_config)) as fh:  # relative: from the project root, not the cwd
             ds_config = json.load(fh)
         ds_config.update({
             "train_batch_size": ts.batch_size,

@@ -55,8 +55,13 @@ def load_tokenizer(path: str):
 
 def setup(config: dict, device: str = "cpu"):
     """Settings, tokenizer, model and batches for a config (shared with evaluation and tests)."""
-    ms, meth, ts = from_config(config)
+    from hart.runcheck import localize
+
+    ms, meth, ts = from_config(localize(config))  # relative paths from the project root, not the cwd
     tokenizer = load_tokenizer(ms.tokenizer)
+    from hart.config import check_vocab
+
+    check_vocab(ms.vocab_size, tokenizer)
     model = build_model(ms, meth, vocab_size=len(tokenizer), device=device)
     return ms, meth, ts, tokenizer, model
 
@@ -135,9 +140,12 @@ def train(config: dict, out_dir: str | Path) -> int:
         tensors = weights_to_save(model, main_is_external=external)
         from hart.io import atomic_path
 
+        from hart.runcheck import done_record, store_with_run, weights_metadata
+
         with atomic_path(out / "model.safetensors") as tmp:
-            save_weights(tensors, tmp, {"config_hash": chash, "method": meth.name})
-        write_json(out / "done.json", {"steps": ts.steps, "config_hash": chash, "method": meth.name})
+            save_weights(tensors, tmp, weights_metadata(config))  # method, geometry, config_hash
+        external = store_with_run(out, config)  # tokenizer copy, base checkpoint sha256: a movable run
+        write_json(out / "done.json", {**done_record(config, out / "model.safetensors", ts.steps), **external})
     dist.finish()
     return 0
 
@@ -148,15 +156,20 @@ class _Log:
     def __init__(self, path: Path, start: int, enabled: bool) -> None:
         self.path, self.enabled = path, enabled
         if enabled:
+            from hart.io import repair_jsonl_tail, write_text
+
             kept = []
             if path.exists():
+                if repair_jsonl_tail(path):  # a kill mid-append left a torn line: drop it, then replay
+                    print(f"hart train: {path}: torn last line removed", file=sys.stderr)
                 kept = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= start]
-            path.write_text("".join(l + "\n" for l in kept))
+            write_text(path, "".join(l + "\n" for l in kept))
 
     def write(self, record: dict) -> None:
         if self.enabled:
-            with self.path.open("a") as fh:
-                fh.write(json.dumps(record, sort_keys=True) + "\n")
+            from hart.io import append_jsonl
+
+            append_jsonl(self.path, record)
 
 
 def _save(out, step, chash, model, optimizer, scheduler, prev, ts, dist) -> None:
