@@ -200,9 +200,12 @@ class RunLock:
     writer that raced with that removal cannot hold a lock on a deleted file.
     """
 
-    def __init__(self, target: str | Path, command: str) -> None:
+    def __init__(self, target: str | Path, command: str, rank: int = 0) -> None:
+        # Under a launcher every rank of ONE job writes the same run folder: each rank takes its own
+        # lock file, so the ranks of one job never refuse each other while a second job's ranks are refused.
         target = Path(target)
-        self.path, self.target, self.command, self.fd = target.parent / f".{target.name}.lock", target, command, None
+        name = f".{target.name}.lock" if rank == 0 else f".{target.name}.rank{rank}.lock"
+        self.path, self.target, self.command, self.fd = target.parent / name, target, command, None
         self.created: Path | None = None
 
     def __enter__(self) -> "RunLock":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def register(sub) -> None:
@@ -24,5 +25,6 @@ def run(args) -> int:
 
     config = compose(args.config)
     refuse_test_episodes(config)
-    with RunLock(args.out, "train"):  # a second `hart train` on this folder fails instead of interleaving
+    rank = int(os.environ.get("RANK", "0"))  # set by the deepspeed/torchrun launchers
+    with RunLock(args.out, "train", rank=rank):  # a second `hart train` on this folder fails instead of interleaving
         return train(config, args.out)
