@@ -39,6 +39,7 @@ def register(sub) -> None:
     p.add_argument("--queries", help="file of query inputs: one per line, or JSONL objects with 'input'")
     p.add_argument("--instances", action="store_true", help="answer (and score) the task's own instances")
     p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--device", default=None, help="torch device (default: $HART_DEVICE, else cuda:$LOCAL_RANK / cuda / cpu; hart.device)")
     p.set_defaults(func=run)
 
 
@@ -116,7 +117,9 @@ def _answer(model, tokenizer, state, items, config, max_new_tokens) -> list[dict
     for start in range(0, len(items), 16):
         batch = items[start:start + 16]
         enc = tokenizer([b["query"] for b in batch], padding=True, truncation=True, max_length=max_len, return_tensors="pt")
-        out = model.generate(state, enc["input_ids"], enc["attention_mask"], max_new_tokens=max_new_tokens)
+        device = next(model.parameters()).device
+        out = model.generate(state, enc["input_ids"].to(device), enc["attention_mask"].to(device),
+                             max_new_tokens=max_new_tokens)
         for b, text in zip(batch, tokenizer.batch_decode(out, skip_special_tokens=True)):
             b["prediction"] = text.strip()
     return items
@@ -135,16 +138,17 @@ def _score(items: list[dict]) -> dict | None:
 
 def save_prefixes(out: Path, state, meta: dict) -> None:
     p = state.prefixes
-    tensors = {k: getattr(p, k)[:1].contiguous() for k in TENSORS}
+    tensors = {k: getattr(p, k)[:1].contiguous().cpu() for k in TENSORS}
     if state.memory is not None:
-        tensors["memory"], tensors["memory_mask"] = state.memory[:1].contiguous(), state.memory_mask[:1].contiguous()
+        tensors["memory"] = state.memory[:1].contiguous().cpu()
+        tensors["memory_mask"] = state.memory_mask[:1].contiguous().cpu()
     with atomic_path(out / "prefixes.safetensors") as tmp:
         save_file(tensors, str(tmp))
     meta = dict(meta, shapes={k: list(v.shape) for k, v in tensors.items()})
     write_json(out / "prefixes.json", meta)
 
 
-def load_prefixes(folder: Path, config: dict, run: Path):
+def load_prefixes(folder: Path, config: dict, run: Path, device: torch.device | str = "cpu"):
     from hart.model.adapted import TaskState
     from hart.model.prefix import Prefixes
 
@@ -158,16 +162,18 @@ def load_prefixes(folder: Path, config: dict, run: Path):
     if meta.get("hypernetwork_sha256") != _hyper_sha(run):
         raise HartError(f"{meta_path}: prefixes come from another checkpoint ({meta.get('checkpoint')}, sha256 "
                         f"{str(meta.get('hypernetwork_sha256'))[:12]}...), not {run}")
-    t = load_file(str(tensor_path))
+    t = {k: v.to(device) for k, v in load_file(str(tensor_path)).items()}
     return TaskState(Prefixes(*(t[k] for k in TENSORS)), t.get("memory"), t.get("memory_mask")), meta
 
 
 def run(args) -> int:
     from hart.data.formats import def_pos, token_counter
+    from hart.device import select
     from hart.model.adapted import load
 
     run_dir = Path(args.checkpoint)
-    model, tokenizer, config = load(run_dir)
+    device = select(args.device)
+    model, tokenizer, config = load(run_dir, device=device)
     if not model.uses_hyper_input:
         raise HartError(f"{run_dir}: method '{config['method'].get('name')}' has no hypernetwork to adapt with")
     task = None
@@ -179,13 +185,13 @@ def run(args) -> int:
         text = def_pos(task["Definition"], task["Positive Examples"], None, token_counter(tokenizer), max_hyper)
         enc = tokenizer([text], truncation=True, max_length=max_hyper, return_tensors="pt")
         with torch.no_grad():
-            state = model.task_state(enc["input_ids"], enc["attention_mask"])  # the one forward pass
+            state = model.task_state(enc["input_ids"].to(device), enc["attention_mask"].to(device))  # one forward
         out = Path(args.out)
         save_prefixes(out, state, {"task": Path(args.task).name, "checkpoint": str(run_dir),
                                    "hypernetwork_sha256": _hyper_sha(run_dir), "method": config["method"].get("name"),
                                    "base": base_identity(config), "hyper_input": text})
     else:
-        state, _ = load_prefixes(Path(args.prefixes), config, run_dir)
+        state, _ = load_prefixes(Path(args.prefixes), config, run_dir, device)
         model.source = None  # answer with the saved prefixes alone
         out = Path(args.out) if args.out else Path(args.prefixes)
     items = _queries(args, task)

@@ -13,6 +13,7 @@ def register(subparsers) -> None:
     p.add_argument("--episodes", required=True, help="episode JSONL (test rows; `choices` => P3 ranking)")
     p.add_argument("--out", required=True, help="result JSON; predictions go to <stem>.predictions.jsonl beside it")
     p.add_argument("--limit", type=int, default=None, help="first N test rows of each task (smoke runs)")
+    p.add_argument("--device", default=None, help="torch device (default: $HART_DEVICE, else cuda:$LOCAL_RANK / cuda / cpu; hart.device)")
     p.set_defaults(func=main)
 
 
@@ -20,7 +21,8 @@ def main(args) -> int:
     from hart.config import load_resolved
     from hart.evaluate.run import evaluate
 
-    result = evaluate(load_resolved(args.config), args.checkpoint, args.episodes, args.out, args.limit)
+    result = evaluate(load_resolved(args.config), args.checkpoint, args.episodes, args.out, args.limit,
+                      device=args.device)
     print(f"{result['benchmark']} {result['method']} {result['scale']} seed {result['seed']}: "
           f"{result['metric']} = {result['score']:.2f} -> {args.out}")
     return 0
