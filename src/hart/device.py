@@ -102,3 +102,10 @@ def describe(device: torch.device, prec: str) -> dict:
     from hart.meta import device_name
 
     return {"device": device_name(device), "precision": prec}
+
+
+def peak_memory(device: torch.device) -> dict:
+    """``{"peak_memory_gib": ...}`` of a CUDA device since the process started (empty elsewhere)."""
+    if device.type != "cuda":
+        return {}
+    return {"peak_memory_gib": round(torch.cuda.max_memory_allocated(device) / 2**30, 3)}

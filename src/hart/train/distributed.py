@@ -29,12 +29,15 @@ class Dist:
     world: int = 1
     engine: object | None = None
 
+    forced: bool = False  # HART_DEEPSPEED=1: the DeepSpeed engine even in one process (benchmarks/gpu_check.py)
+
     @classmethod
     def from_env(cls) -> "Dist":
-        return cls(rank=int(os.environ.get("RANK", 0)), world=int(os.environ.get("WORLD_SIZE", 1)))
+        return cls(rank=int(os.environ.get("RANK", 0)), world=int(os.environ.get("WORLD_SIZE", 1)),
+                   forced=os.environ.get("HART_DEEPSPEED") == "1")
 
     def wrap(self, model, optimizer, scheduler, ts, n_micro: int, precision: str = "fp32"):
-        if self.world == 1:
+        if self.world == 1 and not self.forced:
             return None
         import deepspeed
 

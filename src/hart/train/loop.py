@@ -143,7 +143,8 @@ def train(config: dict, out_dir: str | Path, device: str | None = None) -> int:
         with atomic_path(out / "model.safetensors") as tmp:
             save_weights(tensors, tmp, {"config_hash": chash, "method": meth.name})
         write_json(out / "done.json", {"steps": ts.steps, "config_hash": chash, "method": meth.name,
-                                       **dev.describe(device, prec), "processes": dist.world})
+                                       **dev.describe(device, prec), **dev.peak_memory(device),
+                                       "processes": dist.world})
     dist.finish()
     return 0
 
