@@ -242,7 +242,8 @@ def pretrain_input(wc):
 def weights_input(wc):
     """The hub download a run's `model.pretrained` folder comes from (data/cache/hub/<model>), if any:
     its config.json, and so its training and evaluation, wait for the one download on the submit host."""
-    pretrained = (resolved(run_of(wc)).get("model") or {}).get("pretrained")
+    run = run_of(wc) if hasattr(wc, "benchmark") else base_run(wc.scale)  # train_base_config: scale only
+    pretrained = (resolved(run).get("model") or {}).get("pretrained")
     return [produced_folder(pretrained)] if pretrained and pretrained.startswith("data/cache/") else []
 
 
