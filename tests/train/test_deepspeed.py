@@ -75,7 +75,8 @@ def test_signal_to_one_rank_stops_all_at_one_step_and_resume_keeps_the_optimizer
     launcher = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--module", "hart.cli", "train",
                 "--config", str(path), "--out", str(tmp_path / "two")]
     log = tmp_path / "two" / "train_log.jsonl"
-    proc = subprocess.Popen(launcher, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(launcher, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # its own process group: a hang is killed whole below
     deadline = time.time() + 400
     while time.time() < deadline and proc.poll() is None:
         lines = log.read_text().splitlines() if log.exists() else []
@@ -85,7 +86,12 @@ def test_signal_to_one_rank_stops_all_at_one_step_and_resume_keeps_the_optimizer
             os.kill(pids[1], signal.SIGUSR1)
             break
         time.sleep(0.05)
-    out, _ = proc.communicate(timeout=400)
+    try:
+        out, _ = proc.communicate(timeout=400)
+    except subprocess.TimeoutExpired:  # ranks that disagree on the stop step wait for each other forever
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(f"the ranks hung after a signal to rank 1 (no agreed stop step):\n{out[-2000:]}")
     assert proc.returncode != 0, out[-3000:]  # the launcher passes on the ranks' exit status 3
     ckpts = sorted((tmp_path / "two" / "checkpoints").glob("step-*"))
     assert len(ckpts) == 1, out[-3000:]
