@@ -200,3 +200,17 @@ def test_cuda_rng_state_saved_and_restored(monkeypatch):
 def test_training_records_device_and_precision(cpu_run):
     done = json.loads((cpu_run / "done.json").read_text())
     assert done["device"] == "cpu" and done["precision"] == "fp32" and done["processes"] == 1
+
+
+def test_attention_runs_on_the_chosen_device(unit_data, tmp_path, spy):
+    from hart import attention
+
+    episodes, tok = unit_data
+    cfg = tiny_config(episodes, tok, "hart", steps=1)
+    cfg["method"] = {"name": "bidir-layerwise", "generator": "layerwise", "fid": True, "input_field": "query"}
+    assert train(cfg, tmp_path / "layerwise") == 0
+    calls = spy("task_state")
+    with pytest.raises(Reached):
+        attention.run(argparse.Namespace(checkpoint=str(tmp_path / "layerwise"), episodes=str(episodes),
+                                         out=str(tmp_path / "a.safetensors"), max_tasks=1, device="meta"))
+    assert calls == ["task_state"]
