@@ -41,6 +41,7 @@ def register(sub) -> None:
     p.add_argument("--queries", help="file of query inputs: one per line, or JSONL objects with 'input'")
     p.add_argument("--instances", action="store_true", help="answer (and score) the task's own instances")
     p.add_argument("--max-new-tokens", type=positive_int, default=128)
+    p.add_argument("--device", default=None, help="torch device (default: $HART_DEVICE, else cuda:$LOCAL_RANK / cuda / cpu; hart.device)")
     p.set_defaults(func=run)
 
 
@@ -123,7 +124,9 @@ def _answer(model, tokenizer, state, items, config, max_new_tokens) -> list[dict
     for start in range(0, len(items), 16):
         batch = items[start:start + 16]
         enc = tokenizer([b["query"] for b in batch], padding=True, truncation=True, max_length=max_len, return_tensors="pt")
-        out = model.generate(state, enc["input_ids"], enc["attention_mask"], max_new_tokens=max_new_tokens)
+        device = next(model.parameters()).device
+        out = model.generate(state, enc["input_ids"].to(device), enc["attention_mask"].to(device),
+                             max_new_tokens=max_new_tokens)
         for b, text in zip(batch, tokenizer.batch_decode(out, skip_special_tokens=True)):
             b["prediction"] = text.strip()
     return items
@@ -145,9 +148,10 @@ def prefix_files(out: Path, state, meta: dict) -> dict:
     from safetensors.torch import save
 
     p = state.prefixes
-    tensors = {k: getattr(p, k)[:1].contiguous() for k in TENSORS}
+    tensors = {k: getattr(p, k)[:1].contiguous().cpu() for k in TENSORS}
     if state.memory is not None:
-        tensors["memory"], tensors["memory_mask"] = state.memory[:1].contiguous(), state.memory_mask[:1].contiguous()
+        tensors["memory"] = state.memory[:1].contiguous().cpu()
+        tensors["memory_mask"] = state.memory_mask[:1].contiguous().cpu()
     meta = dict(meta, shapes={k: list(v.shape) for k, v in tensors.items()})
     return {out / "prefixes.safetensors": save(tensors),
             out / "prefixes.json": json.dumps(meta, indent=2, sort_keys=True) + "\n"}
@@ -170,7 +174,7 @@ def hyper_text(task: dict, tokenizer, max_hyper: int) -> tuple[str, dict]:
                                                    "cut_at_tokens": max_hyper if cut["cut"] else None}
 
 
-def load_prefixes(folder: Path, config: dict, run: Path):
+def load_prefixes(folder: Path, config: dict, run: Path, device: torch.device | str = "cpu"):
     from hart.model.adapted import TaskState
     from hart.model.prefix import Prefixes
 
@@ -188,7 +192,7 @@ def load_prefixes(folder: Path, config: dict, run: Path):
     if meta.get("hypernetwork_sha256") != _hyper_sha(run):
         raise HartError(f"{meta_path}: prefixes come from another checkpoint ({meta.get('checkpoint')}, sha256 "
                         f"{str(meta.get('hypernetwork_sha256'))[:12]}...), not {run}")
-    t = load_file(str(tensor_path))
+    t = {k: v.to(device) for k, v in load_file(str(tensor_path)).items()}
     return TaskState(Prefixes(*(t[k] for k in TENSORS)), t.get("memory"), t.get("memory_mask")), meta
 
 
@@ -198,6 +202,7 @@ def _check_out(out: Path) -> None:
 
 
 def run(args) -> int:
+    from hart.device import select
     from hart.io import write_together
     from hart.model.adapted import load
 
@@ -210,7 +215,8 @@ def run(args) -> int:
         task = load_adapt_task(args.task)
     elif args.out:
         _check_out(Path(args.out))
-    model, tokenizer, config = load(run_dir)
+    device = select(args.device)
+    model, tokenizer, config = load(run_dir, device=device)
     if not model.uses_hyper_input:
         raise HartError(f"{run_dir}: method '{config['method'].get('name')}' has no hypernetwork to adapt with")
     items = _queries(args, task)
@@ -224,14 +230,14 @@ def run(args) -> int:
                   + (f", the rest cut at {max_hyper} tokens" if cut["cut_at_tokens"] else ""), file=sys.stderr)
         enc = tokenizer([text], truncation=True, max_length=max_hyper, return_tensors="pt")
         with torch.no_grad():
-            state = model.task_state(enc["input_ids"], enc["attention_mask"])  # the one forward pass
+            state = model.task_state(enc["input_ids"].to(device), enc["attention_mask"].to(device))  # one forward
         out = Path(args.out)
         files.update(prefix_files(out, state, {
             "task": Path(args.task).name, "checkpoint": str(run_dir), "hypernetwork_sha256": _hyper_sha(run_dir),
             "method": config["method"].get("name"), "base": base_identity(config), "hyper_input": text,
             "truncation": cut}))
     else:
-        state, _ = load_prefixes(Path(args.prefixes), config, run_dir)
+        state, _ = load_prefixes(Path(args.prefixes), config, run_dir, device)
         model.source = None  # answer with the saved prefixes alone
         out = Path(args.out) if args.out else Path(args.prefixes)
     if items:

@@ -25,11 +25,14 @@ def register(sub) -> None:
     p.add_argument("--checkpoint", required=True, help="run folder of a bidir-layerwise run")
     p.add_argument("--episodes", required=True, help="episode file (JSONL) whose tasks' hyper_input are read")
     p.add_argument("--out", required=True, help="output .safetensors")
+    p.add_argument("--device", default=None, help="torch device (default: $HART_DEVICE, else cuda:$LOCAL_RANK / cuda / cpu; hart.device)")
     p.add_argument("--max-tasks", type=positive_int, default=None, help="use at most this many tasks")
     p.set_defaults(func=run)
 
 
 def attention_map(model, tokenizer, rows: list[dict], max_len: int) -> tuple[torch.Tensor, int]:
+    """Mean over tasks of the (L, L) head-averaged attention map, on the CPU."""
+    device = next(model.parameters()).device
     by_task: dict[str, str] = {}
     for r in rows:
         by_task.setdefault(r["task"], r["hyper_input"])
@@ -37,17 +40,18 @@ def attention_map(model, tokenizer, rows: list[dict], max_len: int) -> tuple[tor
     with torch.no_grad():
         for text in by_task.values():
             enc = tokenizer([text], truncation=True, max_length=max_len, return_tensors="pt")
-            state = model.task_state(enc["input_ids"], enc["attention_mask"], attention=True)
-            maps.append(state.attention[0])
+            state = model.task_state(enc["input_ids"].to(device), enc["attention_mask"].to(device), attention=True)
+            maps.append(state.attention[0].float().cpu())
     return torch.stack(maps).mean(0), len(maps)
 
 
 def run(args) -> int:
+    from hart.device import select
     from hart.model.adapted import load
 
     if Path(args.out).is_dir():
         raise HartError(f"{args.out}: is a folder; --out names a .safetensors file")
-    model, tokenizer, config = load(args.checkpoint)
+    model, tokenizer, config = load(args.checkpoint, device=select(args.device))
     if config["method"].get("generator") != "layerwise":
         raise HartError(f"{args.checkpoint}: method '{config['method'].get('name')}' has no layerwise decoder "
                         "(Figure 1 needs method bidir-layerwise)")

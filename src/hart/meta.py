@@ -48,14 +48,19 @@ def device_name(device=None) -> str:
     return text
 
 
-def meta(config: dict | None = None, seed: int | None = None, device=None, where: str | Path | None = None) -> dict:
-    """``{"git_commit", "hart_version", "python", "packages", "device", "seed", "config_hash"}``."""
+def meta(config: dict | None = None, seed: int | None = None, device=None, where: str | Path | None = None,
+         precision: str = "fp32") -> dict:
+    """``{"git_commit", "hart_version", "python", "packages", "device", "precision", "seed", "config_hash"}``.
+
+    ``precision`` is what the numbers were computed in: "fp32", or "bf16" (autocast; hart.device).
+    """
     return {
         "git_commit": git_commit(where),
         "hart_version": hart.__version__,
         "python": platform.python_version(),
         "packages": package_versions(),
         "device": device_name(device),
+        "precision": precision,
         "seed": seed,
         "config_hash": config_hash(config) if config is not None else None,
     }

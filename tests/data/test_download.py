@@ -222,7 +222,7 @@ def test_shipped_config_is_valid_and_pins_every_file():
     assert data["sources"]["sni"]["revision"] == "v2.8"
     assert len(data["p3"]["train"]) == 38
     for name, source in data["sources"].items():
-        for entry in source["files"]:
+        for entry in source.get("files") or source["models"]:  # hub: models, each with a revision
             assert "revision" in entry or "revision" in source, (name, entry)
 
 

@@ -120,7 +120,7 @@ def test_meta_block(tmp_path):
 
 def test_cli(tmp_path, monkeypatch, tiny_model, tokenizer):
     fake = types.ModuleType("hart.model.adapted")
-    fake.load = lambda checkpoint: (tiny_model, tokenizer, {})
+    fake.load = lambda checkpoint, device=None: (tiny_model, tokenizer, {})
     monkeypatch.setitem(sys.modules, "hart.model", types.ModuleType("hart.model"))
     monkeypatch.setitem(sys.modules, "hart.model.adapted", fake)
     cfg = tmp_path / "config.yaml"

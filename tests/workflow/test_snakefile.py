@@ -13,7 +13,7 @@ from workflow_helpers import job_stats, planned_jobs, snakemake
 # the evaluate-only T0-3B), C4 pretraining 2 per scale (hint-c4, hypertuning-c4).
 LARGE_XL = {
     "train": 42, "train_config": 43, "evaluate": 38, "evaluate_config": 38,
-    "data_download": 4, "data_config": 3, "data_episodes": 3, "attention": 1,
+    "data_download": 5, "data_config": 3, "data_episodes": 3, "attention": 1,  # downloads: sni p3 c4 t5 hub
     "report_table": 4, "report_figure": 3, "report_plot_data": 42, "all": 1,
 }
 

@@ -194,7 +194,7 @@ def episodes(benchmark, split):
 
 # What a data rule declares for each folder it fills (Snakemake matches whole paths only, so a
 # path inside one of these folders depends on the rule through this declared output).
-DOWNLOADS = ("sni", "p3", "c4", "t5")
+DOWNLOADS = ("sni", "p3", "c4", "t5", "hub")  # hub: pretrained weights (hart.data.hub)
 RAW_FOLDERS = {
     "data/suite/suite-sni/raw": "data/suite/suite-sni/raw",  # data_suite (directory outputs)
     "data/suite/suite-p3": "data/suite/suite-p3",
@@ -237,6 +237,14 @@ def pretrain_input(wc):
     if base_checkpoint(run):
         inputs.append(base_checkpoint(run))
     return inputs
+
+
+def weights_input(wc):
+    """The hub download a run's `model.pretrained` folder comes from (data/cache/hub/<model>), if any:
+    its config.json, and so its training and evaluation, wait for the one download on the submit host."""
+    run = run_of(wc) if hasattr(wc, "benchmark") else base_run(wc.scale)  # train_base_config: scale only
+    pretrained = (resolved(run).get("model") or {}).get("pretrained")
+    return [produced_folder(pretrained)] if pretrained and pretrained.startswith("data/cache/") else []
 
 
 def base_config(wc):

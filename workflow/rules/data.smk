@@ -32,7 +32,9 @@ rule data_suite_c4:
 
 
 rule data_download:
-    """A real benchmark or the T5 checkpoints (large/xl scales) into data/cache/<source>/.
+    """A real benchmark, the T5 tokenizer (`t5`) or the pretrained weights (`hub`: LM-adapt Large
+    and XL and T0-3B through huggingface_hub at a commit the lock records; config/scale/{large,xl}.yaml
+    point model.pretrained at data/cache/hub/<model>) into data/cache/<source>/.
     The output is a copy of the downloader's lock file (sha256 of every file), not the folder:
     Snakemake deletes a directory() output before rerunning, which would throw the cache away.
     params carry only this source's entry, so editing another source reruns nothing here.

@@ -14,6 +14,8 @@ RUN = "{benchmark}/{scale}/{method}/seed{seed}"
 rule train_config:
     """A run's resolved config, minus the sections training ignores (plain dict in params: a
     changed key reruns exactly this run and what reads it)."""
+    input:
+        weights=weights_input,  # data/cache/hub.lock.json when model.pretrained is a downloaded snapshot
     output:
         config=f"results/train/{RUN}/config.json",
     params:

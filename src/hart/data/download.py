@@ -150,9 +150,15 @@ def download_source(config: dict, name: str, cache: Path) -> dict:
     if name not in sources:
         raise HartError(f"config: no data.sources.{name} (known: {', '.join(sorted(sources))})")
     source = sources[name]
+    root = Path(cache) / name
+    if "models" in source:  # pretrained weights through huggingface_hub (hart.data.hub)
+        import os
+
+        from hart.data.hub import download_hub
+
+        return download_hub(source, root, read_lock(root), os.environ.get("HF_ENDPOINT"))
     if source.get("weights_only_safetensors"):
         check_model_files(name, source)
-    root = Path(cache) / name
     lock = read_lock(root)
     for entry in source["files"]:
         state = download_file(source, entry, root, lock)

@@ -14,6 +14,7 @@ def register(subparsers) -> None:
     p.add_argument("--episodes", required=True, help="episode JSONL (test rows; `choices` => P3 ranking)")
     p.add_argument("--out", required=True, help="result JSON; predictions go to <stem>.predictions.jsonl beside it")
     p.add_argument("--limit", type=positive_int, default=None, help="first N test rows of each task (smoke runs)")
+    p.add_argument("--device", default=None, help="torch device (default: $HART_DEVICE, else cuda:$LOCAL_RANK / cuda / cpu; hart.device)")
     p.set_defaults(func=main)
 
 
@@ -25,7 +26,8 @@ def main(args) -> int:
 
     config = load_resolved(args.config)
     with RunLock(args.out, "evaluate"):  # a second evaluation into the same result file is refused
-        result = evaluate(config, args.checkpoint, args.episodes, args.out, args.limit)
+        result = evaluate(config, args.checkpoint, args.episodes, args.out, args.limit,
+                          device=args.device)
     print(f"{result['benchmark']} {result['method']} {result['scale']} seed {result['seed']}: "
           f"{result['metric']} = {result['score']:.2f} -> {args.out}")
     return 0

@@ -13,6 +13,7 @@ from typing import Callable
 
 import torch
 
+from hart import device as dev
 from hart.errors import HartError
 from hart.io import iter_jsonl
 from hart.evaluate import metrics
@@ -67,17 +68,21 @@ def run_axes(config: dict, model_config: dict | None = None) -> dict:
     return axes
 
 
-def _load(checkpoint):
+def _load(checkpoint, device):
     try:
         from hart.model.adapted import load  # imported only when a run needs the model
     except ImportError as exc:
         raise HartError(f"cannot load checkpoints: hart.model.adapted.load is unavailable ({exc})") from None
-    return load(checkpoint)
+    return load(checkpoint, device=device)
 
 
 def evaluate(config: dict, checkpoint: str | Path, episodes: str | Path, out: str | Path,
-             limit: int | None = None, load: Callable = _load) -> dict:
-    """Run one evaluation and write its files; returns the result dict."""
+             limit: int | None = None, load: Callable | None = None, device: str | None = None) -> dict:
+    """Run one evaluation and write its files; returns the result dict.
+
+    The model is loaded onto ``device`` (hart.device.select) and evaluated in fp32 on every device,
+    so scores do not depend on whether the GPU has bf16; ``meta`` records device and precision.
+    """
     opts = {**DEFAULTS, **(config.get("evaluate") or {})}
     limit = limit if limit is not None else opts["limit"]
     rows = read_episodes(episodes, limit)
@@ -87,7 +92,7 @@ def evaluate(config: dict, checkpoint: str | Path, episodes: str | Path, out: st
     with_choices = [r.get("choices") is not None for r in rows]
     if any(with_choices) and not all(with_choices):
         raise HartError(f"{episodes}: some rows have `choices` and some do not")
-    model, tokenizer, model_config = load(checkpoint)
+    model, tokenizer, model_config = load(checkpoint) if load else _load(checkpoint, dev.select(device))
     axes = run_axes(config, model_config)
     torch.manual_seed(int(axes["seed"]))
     field = (opts["input_field"] or (config.get("method") or {}).get("input_field")
@@ -115,7 +120,7 @@ def evaluate(config: dict, checkpoint: str | Path, episodes: str | Path, out: st
     out = Path(out)
     require_finite(score, f"{checkpoint} on {episodes}")
     result = {
-        "meta": meta(config, seed=int(axes["seed"]), device=model_device(model)),
+        "meta": meta(config, seed=int(axes["seed"]), device=model_device(model), precision="fp32"),
         "benchmark": benchmarks[0], "scale": axes["scale"], "method": axes["method"], "seed": int(axes["seed"]),
         "metric": metric, "score": score,
         "breakdown": {**scores, "input_field": field, "limit": limit},

@@ -23,7 +23,7 @@ def geometry(ms: ModelSettings, vocab_size: int | None = None) -> Geometry:
 
 
 def build_main(ms: ModelSettings, vocab_size: int | None = None, device: str = "cpu"):
-    """The main T5: hub weights (cluster), our base checkpoint (tiny), or random init."""
+    """The main T5 on the CPU (or ``meta``): hub weights (cluster), our base checkpoint (tiny), or random init."""
     if ms.pretrained and device != "meta":
         return load_pretrained(ms.pretrained, ms.revision)
     g = geometry(ms, vocab_size)
@@ -35,26 +35,32 @@ def build_main(ms: ModelSettings, vocab_size: int | None = None, device: str = "
     return main
 
 
-def build_model(ms: ModelSettings, method: MethodSettings, vocab_size: int | None = None, device: str = "cpu") -> AdaptedT5:
+def build_model(ms: ModelSettings, method: MethodSettings, vocab_size: int | None = None,
+                device: str | torch.device = "cpu") -> AdaptedT5:
     """Build the main model and the method's prefix source, and mark exactly what trains.
+
+    Built on the CPU (so a seed gives the same initial weights on every device) and then moved to
+    ``device`` (hart.device.select); ``device="meta"`` builds shapes only (hart plan).
 
     - FT-Zero-Shot / FT-Few-Shot / Tk-Instruct: every main-model weight trains, no prefixes.
     - LoRA: PEFT LoRA matrices only.  Prefix-Tuning: the learned prefixes only.
     - HyperTuning(-PT), HART, the Figure 1 model: the hypernetwork only; the main model is frozen.
     - HINT: the main model and the generator head train; the hypernet shares the main's modules.
     """
-    main = build_main(ms, vocab_size, device)
+    device = torch.device(device)
+    build_on = "meta" if device.type == "meta" else "cpu"
+    main = build_main(ms, vocab_size, build_on)
     cfg = main.config
     inner = cfg.num_heads * cfg.d_kv
     torch.manual_seed(ms.seed + 1)  # heads/z init independent of the main model's draw
     if method.generator == "none":
         source = None
     elif method.generator == "learned":
-        with torch.device(device):
+        with torch.device(build_on):
             source = LearnedPrefix(inner, cfg.num_layers, cfg.num_decoder_layers, ms.prefix_length, method.prefix_init_std)
     elif method.generator in HYPER:
         init = "shared" if method.share_weights else ms.hyper_init
-        with torch.device(device):
+        with torch.device(build_on):
             source = HyperNetwork(main, method.generator, ms.prefix_length, ms.hyper_decoder_layers, init)
     else:
         raise HartError(f"method.generator: unknown value {method.generator!r}")
@@ -62,7 +68,7 @@ def build_model(ms: ModelSettings, method: MethodSettings, vocab_size: int | Non
     model = AdaptedT5(main, source, fid=method.fid, prefix_cross=ms.prefix_cross)
     if method.lora is not None:
         model.main = _lora(main, method)
-    return model
+    return model if device.type in ("cpu", "meta") else model.to(device)
 
 
 def _lora(main, method: MethodSettings):
@@ -95,12 +101,19 @@ def save_weights(tensors: dict[str, torch.Tensor], path: str | Path, metadata: d
 
 
 def load_weights(module, path: str | Path, prefix: str = "", strict: bool = False) -> list[str]:
-    """Load a safetensors file (keys optionally under ``prefix``) into ``module``; returns loaded names."""
+    """Load a safetensors file (keys optionally under ``prefix``) into ``module``; returns loaded names.
+
+    Read straight onto the module's GPU when it has one (map location), else onto the CPU.
+    """
+    from hart.device import map_location
+
     path = Path(path)
     if not path.is_file():
         raise HartError(f"{path}: weights file not found")
+    first = next(module.parameters(), None)
+    where = map_location(first.device) if first is not None else "cpu"
     try:
-        tensors = load_file(str(path))
+        tensors = load_file(str(path), device=where)
     except Exception as exc:  # safetensors raises its own error types for corrupt headers
         raise HartError(f"{path}: not a readable safetensors file ({exc})") from None
     if prefix:

@@ -79,8 +79,29 @@ def build_t5(g: Geometry, device: str | torch.device = "cpu", seed: int | None =
 
 
 def load_pretrained(name: str, revision: str | None) -> T5ForConditionalGeneration:
-    """Real LM-adapt weights from the hub (cluster only; safetensors only, nothing unpickled)."""
-    model = T5ForConditionalGeneration.from_pretrained(name, revision=revision, use_safetensors=True)
+    """Real LM-adapt / T0 weights, on the CPU; safetensors only, nothing unpickled.
+
+    ``name`` is a local snapshot folder (``data/cache/hub/<model>``, written by ``hart data
+    download --source hub``; read with the hub offline, the way cluster jobs run) or, outside the
+    pipeline, a hub name at ``revision``.
+    """
+    from pathlib import Path
+
+    local = Path(name).is_dir()
+    if not local and (name.startswith(("data/", "./", "/")) or Path(name).suffix):
+        raise HartError(f"model.pretrained: {name}: no such folder; run `hart data download --source hub` "
+                        "(on the login node) first")
+    if local and not (Path(name) / "model.safetensors").is_file():
+        raise HartError(f"model.pretrained: {name}/model.safetensors missing (a .bin-only download is converted "
+                        "by `hart data download --source hub`)")
+    revision = None if local else revision
+    config = T5Config.from_pretrained(name, revision=revision, local_files_only=local)
+    config.tie_word_embeddings = False  # T5Config forces True (module docstring): the LM head would be
+    # overwritten by the input embedding instead of loaded
+    model = T5ForConditionalGeneration.from_pretrained(name, config=config, revision=revision,
+                                                       use_safetensors=True, local_files_only=local)
+    model.encoder.embed_tokens = model.shared  # v1.1 shares the input embedding (build_t5)
+    model.decoder.embed_tokens = model.shared
     if not untied_head(model):
         raise HartError(f"{name}@{revision}: expected an untied lm_head (T5 v1.1 / LM-adapt)")
     return model

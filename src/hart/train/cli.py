@@ -13,6 +13,7 @@ def register(sub) -> None:
                    help="resolved config (YAML/JSON), or several layered left to right")
     p.add_argument("--out", required=True, metavar="DIR", help="run folder: checkpoints/, train_log.jsonl, "
                    "model.safetensors, done.json, config.json")
+    p.add_argument("--device", default=None, help="torch device (default: $HART_DEVICE, else cuda:$LOCAL_RANK / cuda / cpu; hart.device)")
     p.add_argument("--local_rank", "--local-rank", type=int, default=None, help=argparse.SUPPRESS)  # deepspeed
     p.set_defaults(func=run)
 
@@ -27,4 +28,4 @@ def run(args) -> int:
     refuse_test_episodes(config)
     rank = int(os.environ.get("RANK", "0"))  # set by the deepspeed/torchrun launchers
     with RunLock(args.out, "train", rank=rank):  # a second `hart train` on this folder fails instead of interleaving
-        return train(config, args.out)
+        return train(config, args.out, device=args.device)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from hart import device as dev
 from hart.config import config_hash
 from hart.errors import HartError
 from hart.io import write_json
@@ -53,8 +54,8 @@ def load_tokenizer(path: str):
     return load(path)
 
 
-def setup(config: dict, device: str = "cpu"):
-    """Settings, tokenizer, model and batches for a config (shared with evaluation and tests)."""
+def setup(config: dict, device: str | torch.device = "cpu"):
+    """Settings, tokenizer and the model on ``device`` for a config (shared with evaluation and tests)."""
     from hart.runcheck import localize
 
     ms, meth, ts = from_config(localize(config))  # relative paths from the project root, not the cwd
@@ -66,10 +67,13 @@ def setup(config: dict, device: str = "cpu"):
     return ms, meth, ts, tokenizer, model
 
 
-def train(config: dict, out_dir: str | Path) -> int:
+def train(config: dict, out_dir: str | Path, device: str | None = None) -> int:
+    """Train one run into ``out_dir`` on ``device`` (hart.device.select: --device, HART_DEVICE, LOCAL_RANK)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    ms, meth, ts, tokenizer, model = setup(config)
+    device = dev.select(device)
+    ms, meth, ts, tokenizer, model = setup(config, device)
+    prec = dev.precision(device, ts.bf16)
     if meth.eval_only:
         raise HartError(f"method '{meth.name}' is evaluation-only; nothing to train")
     if ts.threads:
@@ -90,27 +94,29 @@ def train(config: dict, out_dir: str | Path) -> int:
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(ts, params, meth.lr_multiplier)
     scheduler = linear_schedule(optimizer, ts.warmup_steps, ts.steps)
-    engine = dist.wrap(model, optimizer, scheduler, ts, n_micro)
+    engine = dist.wrap(model, optimizer, scheduler, ts, n_micro, prec)
+    device = dist.device(engine, device)  # DeepSpeed moved the model to its own device: batches follow
     chash = config_hash(config)
     write_json(out / "config.json", config)
-    start, prev = _resume(out, chash, model, optimizer, scheduler, dist)
+    start, prev = _resume(out, chash, model, optimizer, scheduler, dist, device)
     cst = StepConsistency(meth.consistency.pairing, prev)  # step t vs step t-1, global-batch positions
     signals = _Signals()
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (ts.bf16 in ("auto", True) and torch.cuda.is_available()) \
-        else torch.autocast("cpu", enabled=False)
+    autocast = dev.autocast(device, prec)
+    if dist.rank == 0:
+        print(f"hart train: {dev.describe(device, prec)}, {dist.world} process(es)", file=sys.stderr)
     model.train()
     log = _Log(out / "train_log.jsonl", start, dist.rank == 0)
     for step in range(start, ts.steps):
         t0 = time.perf_counter()
         indices = data.step_indices(ts.seed, step, ts.batch_size)
         mine = indices[dist.rank * n_micro * ts.micro_batch_size:(dist.rank + 1) * n_micro * ts.micro_batch_size]
-        totals = torch.zeros(3)  # loss, loss_pred, loss_cst summed over micro-batches
+        totals = torch.zeros(3, device=device)  # loss, loss_pred, loss_cst summed over micro-batches
         for m in range(n_micro):
-            batch = data.collate(mine[m * ts.micro_batch_size:(m + 1) * ts.micro_batch_size])
+            batch = dev.to_device(data.collate(mine[m * ts.micro_batch_size:(m + 1) * ts.micro_batch_size]), device)
             with autocast:
                 state = model.task_state(batch.get("hyper_ids"), batch.get("hyper_mask"))
                 loss_pred = model.loss(state, batch["input_ids"], batch["attention_mask"], batch["labels"])
-                loss_cst = torch.zeros(())
+                loss_cst = torch.zeros((), device=device)
                 if meth.consistency.alpha > 0 and state.states is not None:
                     offset = (dist.rank * n_micro + m) * ts.micro_batch_size  # global-batch position
                     loss_cst = cst.loss(state.states, offset)
@@ -129,11 +135,13 @@ def train(config: dict, out_dir: str | Path) -> int:
                        "loss_cst": totals[2].item(), "lr": scheduler.get_last_lr()[0],
                        "examples_per_s": ts.batch_size / dt, "grad_norm": grad_norm})
         done = step + 1 == ts.steps
-        if done or (step + 1) % ts.checkpoint_every == 0 or signals.stop:
-            _save(out, step + 1, chash, model, optimizer, scheduler, cst.previous, ts, dist)
-        if signals.stop and not done:
-            print(f"hart train: {signals.stop} received, checkpoint at step {step + 1} written; exiting",
-                  file=sys.stderr)
+        stop = dist.any(signals.stop is not None, device)  # every rank stops after the same step
+        if done or (step + 1) % ts.checkpoint_every == 0 or stop:
+            _save(out, step + 1, chash, model, optimizer, scheduler, cst.previous, ts, dist, device)
+        if stop and not done:
+            why = signals.stop or "another rank's signal"
+            print(f"hart train: {why} received, checkpoint at step {step + 1} written; exiting", file=sys.stderr)
+            dist.finish()
             return PREEMPTED
     if dist.rank == 0:
         external = bool(ms.pretrained or ms.base_checkpoint)
@@ -145,7 +153,9 @@ def train(config: dict, out_dir: str | Path) -> int:
         with atomic_path(out / "model.safetensors") as tmp:
             save_weights(tensors, tmp, weights_metadata(config))  # method, geometry, config_hash
         external = store_with_run(out, config)  # tokenizer copy, base checkpoint sha256: a movable run
-        write_json(out / "done.json", {**done_record(config, out / "model.safetensors", ts.steps), **external})
+        write_json(out / "done.json", {**done_record(config, out / "model.safetensors", ts.steps), **external,
+                                       **dev.describe(device, prec), **dev.peak_memory(device),
+                                       "processes": dist.world})
     dist.finish()
     return 0
 
@@ -172,15 +182,17 @@ class _Log:
             append_jsonl(self.path, record)
 
 
-def _save(out, step, chash, model, optimizer, scheduler, prev, ts, dist) -> None:
+def _save(out, step, chash, model, optimizer, scheduler, prev, ts, dist, device) -> None:
     tensors: dict[str, torch.Tensor] = {}
     for name, p in model.named_parameters():
         if p.requires_grad:
             tensors[f"model.{name}"] = p.detach().contiguous().cpu().clone()
     meta = {"config_hash": chash, "scheduler": scheduler.state_dict()}
-    if dist.engine is None:  # ZeRO partitions optimizer state: see Dist for what DeepSpeed resumes
+    if dist.engine is None:  # ZeRO partitions optimizer state: Dist gathers each rank's part
         meta["optimizer"] = ckpt.flatten_state(optimizer.state_dict(), "optim", tensors)
-    tensors["rng.torch"] = torch.get_rng_state()
+    else:
+        meta["optimizer_ranks"] = dist.gather_optimizer(tensors, device)
+    tensors.update(dist.gather_rng(dev.rng_state(device), device))
     if prev is not None:
         tensors["cst.prev"] = prev.contiguous().cpu()
     if dist.rank == 0:
@@ -188,7 +200,7 @@ def _save(out, step, chash, model, optimizer, scheduler, prev, ts, dist) -> None
     dist.barrier()
 
 
-def _resume(out, chash, model, optimizer, scheduler, dist):
+def _resume(out, chash, model, optimizer, scheduler, dist, device):
     found = ckpt.latest(out)
     if found is None:
         return 0, None
@@ -206,10 +218,12 @@ def _resume(out, chash, model, optimizer, scheduler, dist):
                 own[key[len("model."):]].copy_(value)
     if "optimizer" in meta:
         optimizer.load_state_dict(ckpt.unflatten_state(meta["optimizer"], tensors))
+    dist.restore_optimizer(meta.get("optimizer_ranks"), tensors, device)
     scheduler.load_state_dict(meta["scheduler"])
-    torch.set_rng_state(tensors["rng.torch"])
+    dev.set_rng_state(dist.own_rng(tensors), device)
     print(f"hart train: resuming from {path} (step {meta['step']})", file=sys.stderr)
-    return meta["step"], tensors.get("cst.prev")
+    prev = tensors.get("cst.prev")
+    return meta["step"], prev.to(device) if prev is not None else None
 
 
 def is_finite(x: float) -> bool:

@@ -1,0 +1,49 @@
+"""benchmarks/gpu_check.py: on a machine without CUDA it says so and exits 2; its configs are valid."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "gpu_check.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_without_cuda_one_clear_line_and_exit_2():
+    proc = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "no CUDA device" in proc.stderr and "nothing was measured" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_its_configs_validate_and_its_flops_follow_the_plan(tmp_path):
+    from hart.config import validate
+    from hart.plan import train_flops
+
+    gc = _module()
+    data = gc.episodes(tmp_path / "data", n=16)
+    for scale in ("small", "large", "xl"):
+        cfg = gc.config(data, scale, 2, 8, 4)
+        validate(cfg, f"gpu_check {scale}")
+    cfg = gc.config(data, "large", 2, 8, 4)
+    _, tflops, util = gc.mfu({"step_s": 1.0}, cfg, peak=100.0)
+    flops = train_flops(cfg["model"], cfg["method"], {**gc.LENGTHS, "prefix_length": 32, "hyper_decoder_layers": 8},
+                        c4=False)[0]
+    assert tflops == pytest.approx(8 * flops / 1e12) and util == pytest.approx(tflops / 100.0)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gpu_check_runs_on_a_gpu(tmp_path):
+    assert _module().main(["--out", str(tmp_path), "--skip-xl"]) == 0
