@@ -6,11 +6,13 @@
 
 import functools
 import json
+import math
 import os
 from pathlib import Path
 from typing import NamedTuple
 
 import hart.config
+import hart.plan
 
 ROOT = Path(workflow.basedir)  # config is read next to the Snakefile, never from the cwd
 LOGS = "results/logs"
@@ -315,12 +317,42 @@ def report_targets():
 
 def resource(stage, key):
     """A resource of `stage` at the job's scale (config/config.yaml run.resources). None (key
-    left out) leaves the resource unset: for slurm_partition, the cluster's default partition."""
+    left out) leaves the resource unset: the profile's default-resources/set-resources apply."""
 
     def get(wc):
         return GRID["resources"][wc.scale][stage].get(key)
 
     return get
+
+
+MIN_RUNTIME = 30  # minutes: a planned job never asks for less (start-up, loading the checkpoint)
+
+
+def runtime(stage):
+    """SLURM -t in minutes: the configured minutes, or (`runtime: plan`) `hart plan`'s wall-clock
+    hours for this one job times the scale's walltime_factor (config/config.yaml)."""
+
+    def get(wc):
+        res = GRID["resources"][wc.scale]
+        if res[stage]["runtime"] != "plan":
+            return res[stage]["runtime"]
+        logical = {v: k for k, v in GRID["benchmarks"][wc.scale].items()}[wc.benchmark]
+        hours = hart.plan.job_hours(stage, wc.scale, wc.method, logical, ROOT / "config",
+                                    res[stage]["gpus"], gpu=res.get("gpu_model"))
+        return max(MIN_RUNTIME, math.ceil(hours * 60 * res.get("walltime_factor", 2.0)))
+
+    return get
+
+
+def nodes(stage):
+    """Always 1 (SLURM --nodes=1): refuses a config asking for more, naming the key."""
+    for scale, res in GRID["resources"].items():
+        if res[stage].get("nodes", 1) != 1:
+            raise ValueError(
+                f"config/config.yaml run.resources.{scale}.{stage}.nodes = {res[stage]['nodes']}:"
+                " multi-node jobs are not supported (the DeepSpeed launcher runs on one node);"
+                " use nodes: 1 with up to one node's GPUs")
+    return 1
 
 
 def launcher(wc):

@@ -38,7 +38,8 @@ rule evaluate:
         gpu=resource("evaluate", "gpus"),
         cpus_per_task=resource("evaluate", "cpus_per_task"),
         mem_mb=resource("evaluate", "mem_mb"),
-        runtime=resource("evaluate", "runtime"),
+        runtime=runtime("evaluate"),
+        nodes=nodes("evaluate"),
         slurm_partition=resource("evaluate", "slurm_partition"),
     shell:
         "hart evaluate --config {input.config} --checkpoint {params.checkpoint}"

@@ -48,7 +48,8 @@ rule train:
         gpu=resource("train", "gpus"),
         cpus_per_task=resource("train", "cpus_per_task"),
         mem_mb=resource("train", "mem_mb"),
-        runtime=resource("train", "runtime"),
+        runtime=runtime("train"),
+        nodes=nodes("train"),
         slurm_partition=resource("train", "slurm_partition"),
         slurm_extra=resource("train", "slurm_extra"),
     retries: 1  # a retry resumes from checkpoints/

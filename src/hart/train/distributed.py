@@ -17,6 +17,15 @@ from dataclasses import dataclass
 import torch
 
 
+
+def bf16_enabled(setting) -> bool:
+    """bf16 autocast when `train.bf16` is true, or "auto" on a GPU with native bf16 (compute
+    capability >= 8: A100, H100). fp32 on a V100 (no bf16; T5 overflows in fp16) and on the CPU.
+    `hart plan` assumes the same precision for its GPU model."""
+    if setting is False or not torch.cuda.is_available():
+        return False
+    return setting is True or torch.cuda.get_device_capability()[0] >= 8
+
 @dataclass
 class Dist:
     rank: int = 0
@@ -39,7 +48,7 @@ class Dist:
             "train_micro_batch_size_per_gpu": ts.micro_batch_size,
             "gradient_accumulation_steps": n_micro,
             "gradient_clipping": ts.grad_clip or 0.0,
-            "bf16": {"enabled": bool(ts.bf16 in ("auto", True) and torch.cuda.is_available())},
+            "bf16": {"enabled": bf16_enabled(ts.bf16)},
         })
         params = [p for p in model.parameters() if p.requires_grad]
         engine, _, _, _ = deepspeed.initialize(model=model, optimizer=optimizer, model_parameters=params,

@@ -30,7 +30,7 @@ from hart.settings import from_config
 from hart.train import checkpoint as ckpt
 from hart.train.batches import Batches, read_episodes
 from hart.train.consistency import consistency_loss
-from hart.train.distributed import Dist
+from hart.train.distributed import Dist, bf16_enabled
 from hart.train.optim import linear_schedule, make_optimizer
 
 PREEMPTED = 3  # exit status after a signal-triggered checkpoint
@@ -89,7 +89,7 @@ def train(config: dict, out_dir: str | Path) -> int:
     write_json(out / "config.json", config)
     start, prev = _resume(out, chash, model, optimizer, scheduler, dist)
     signals = _Signals()
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (ts.bf16 in ("auto", True) and torch.cuda.is_available()) \
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if bf16_enabled(ts.bf16) \
         else torch.autocast("cpu", enabled=False)
     model.train()
     log = _Log(out / "train_log.jsonl", start, dist.rank == 0)
