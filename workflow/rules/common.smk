@@ -42,6 +42,40 @@ def layer_paths(benchmark, scale=None, method=None):
     return paths
 
 
+# ---- the code each stage runs (Snakemake params and DVC deps) -------------------------------
+
+# Files whose content changes a stage's results. Each rule of a stage carries their hash as a
+# param (`code=code_hash(stage)`), so Snakemake reruns a stage's jobs when its code changes (by
+# content: the params trigger), and dvc.yaml lists the same paths as the stage's deps
+# (tests/workflow/test_dvc_yaml.py checks both), so DVC and Snakemake agree on what a change reruns.
+# Derived from the package's imports: model imports train, train imports data.
+_COMMON_CODE = ["src/hart/__init__.py", "src/hart/cli.py", "src/hart/config.py", "src/hart/errors.py",
+                "src/hart/io.py", "src/hart/settings.py", "src/hart/schemas"]
+STAGE_CODE = {
+    "data": [*_COMMON_CODE, "src/hart/data"],
+    "train": [*_COMMON_CODE, "src/hart/data", "src/hart/model", "src/hart/train", "config/deepspeed"],
+    "evaluate": [*_COMMON_CODE, "src/hart/data", "src/hart/model", "src/hart/train", "src/hart/evaluate",
+                 "src/hart/meta.py", "src/hart/attention.py"],
+    "report": [*_COMMON_CODE, "src/hart/report"],
+}
+
+
+@functools.lru_cache(maxsize=None)
+def code_hash(stage):
+    """sha256 (16 hex) over the relative paths and bytes of the stage's files (no caches)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for top in STAGE_CODE[stage]:
+        path = ROOT / top
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in files:
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                for part in (f.relative_to(ROOT).as_posix().encode(), b"\0", f.read_bytes()):
+                    digest.update(part)
+    return digest.hexdigest()[:16]
+
+
 # ---- the grid (config/config.yaml `run:`) ----------------------------------------------------
 
 
@@ -293,6 +327,15 @@ def train_logs(wc, input):
     ]
 
 
+def figure_caption(wc):
+    """The line under a figure: scale and seeds of its runs; at tiny/small, a pipeline check."""
+    import hart.report.captions
+
+    selection = GRID["figures"][wc.name]
+    seeds = GRID["seeds"][:1] if selection.get("input") == "attention" else None
+    return hart.report.captions.caption([f"{train_dir(r)}/done.json" for r in runs_for(selection, seeds)])
+
+
 def attention_run():
     """Figure 1 shows one map: the first configured scale and seed of its selection."""
     runs = runs_for(GRID["figures"]["fig1"], seeds=GRID["seeds"][:1])
@@ -308,7 +351,7 @@ def report_targets():
             targets += [f"results/{name}.{ext}" for ext in ("csv", "md", "tex")]
     for name in GRID["figures"]:
         if runs_for(GRID["figures"][name]):
-            targets += [f"results/{name}.{ext}" for ext in ("png", "pdf")]
+            targets += [f"results/{name}.{ext}" for ext in ("png", "pdf", "csv")]
     return targets
 
 

@@ -7,6 +7,8 @@ rule data_suite:
         sni=directory("data/suite/suite-sni/raw"),
         p3=directory("data/suite/suite-p3"),
         tokenizer=directory("data/suite/tokenizer"),
+    params:
+        code=code_hash("data"),  # rerun when the stage's code changes (common.smk STAGE_CODE)
     conda:
         ENV
     log:
@@ -23,6 +25,8 @@ rule data_suite_c4:
         p3="data/suite/suite-p3",
     output:
         corpus=directory("data/suite/suite-c4"),
+    params:
+        code=code_hash("data"),
     conda:
         ENV
     log:
@@ -107,6 +111,7 @@ rule data_episodes:
         stats="data/episodes/{benchmark}/stats.json",
     params:
         benchmark=lambda wc: GRID["sources"][wc.benchmark]["benchmark"],
+        code=code_hash("data"),
         raw=lambda wc: GRID["sources"][wc.benchmark]["raw"],
         tokenizer=lambda wc: tokenizer_path(wc.benchmark),
     conda:

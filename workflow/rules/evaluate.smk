@@ -1,13 +1,17 @@
 # Stage `evaluate`: one JSON per run, results/evaluate/<benchmark>/<scale>/<method>/seed<seed>.json.
 
 EVAL = "results/evaluate/{benchmark}/{scale}/{method}/seed{seed}"
+# The resolved evaluation config lives apart from the results, so that results/evaluate holds only
+# result JSONs (`dvc metrics show`) while DVC still versions the configs (a fresh clone's
+# `dvc pull` restores every declared output, and Snakemake has nothing to rebuild).
+EVAL_CONFIG = "results/configs/evaluate/{benchmark}/{scale}/{method}/seed{seed}.json"
 
 
 rule evaluate_config:
     """A run's full resolved config (evaluate section included): editing evaluation settings
     reruns evaluation, not training."""
     output:
-        config=f"{EVAL}.config.json",
+        config=EVAL_CONFIG,
     params:
         config=lambda wc: evaluate_config(run_of(wc)),
     conda:
@@ -22,13 +26,14 @@ rule evaluate_config:
 rule evaluate:
     """`hart evaluate` on the benchmark's held-out episodes (ROUGE-L or rank classification)."""
     input:
-        config=f"{EVAL}.config.json",
+        config=EVAL_CONFIG,
         checkpoint=checkpoint_input,
         test="data/episodes/{benchmark}/test.jsonl",
     output:
         result=f"{EVAL}.json",
     params:
         checkpoint=lambda wc, input: os.path.dirname(input.checkpoint),
+        code=code_hash("evaluate"),  # rerun when the stage's code changes (common.smk STAGE_CODE)
     conda:
         ENV
     log:
@@ -56,6 +61,7 @@ rule attention:
         attention="results/fig1/attention.safetensors",
     params:
         checkpoint=lambda wc, input: os.path.dirname(input.done),
+        code=code_hash("evaluate"),
     conda:
         ENV
     log:

@@ -11,6 +11,7 @@ rule report_table:
         tex="results/{name}.tex",
     params:
         maps=report_maps,
+        code=code_hash("report"),  # rerun when the stage's code changes (common.smk STAGE_CODE)
     conda:
         ENV
     log:
@@ -29,8 +30,11 @@ rule report_figure:
     output:
         png=report("results/{name}.png", category="Figures", caption="../report/figure.rst"),
         pdf="results/{name}.pdf",
+        data="results/{name}.csv",  # the plotted values (dvc.yaml plots)
     params:
         inputs=train_logs,
+        code=code_hash("report"),
+        caption=figure_caption,
     conda:
         ENV
     log:
@@ -39,7 +43,7 @@ rule report_figure:
         name=r"fig\d+",
     shell:
         "hart report figure --name {wildcards.name} --inputs {params.inputs}"
-        " --out results/{wildcards.name} > {log} 2>&1"
+        " --caption {params.caption:q} --out results/{wildcards.name} > {log} 2>&1"
 
 
 rule report_plot_data:
@@ -50,6 +54,7 @@ rule report_plot_data:
         csv="results/plots/{run}.csv",
     params:
         train_log=lambda wc, input: f"{os.path.dirname(input.done)}/train_log.jsonl",
+        code=code_hash("report"),
     log:
         f"{LOGS}/report/plots/{{run}}.log",
     conda:

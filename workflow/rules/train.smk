@@ -39,6 +39,7 @@ rule train:
     params:
         launcher=launcher,
         out=lambda wc, output: os.path.dirname(output.done),
+        code=code_hash("train"),  # rerun when the stage's code changes (common.smk STAGE_CODE)
     conda:
         ENV
     log:
@@ -76,5 +77,6 @@ use rule train as train_base with:
     params:
         launcher=launcher,
         out=lambda wc, output: os.path.dirname(output.done),
+        code=code_hash("train"),
     log:
         f"{LOGS}/train/base-{{scale}}.log",
