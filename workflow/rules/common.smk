@@ -49,13 +49,27 @@ def layer_paths(benchmark, scale=None, method=None):
 # content: the params trigger), and dvc.yaml lists the same paths as the stage's deps
 # (tests/workflow/test_dvc_yaml.py checks both), so DVC and Snakemake agree on what a change reruns.
 # Derived from the package's imports: model imports train, train imports data.
-_COMMON_CODE = ["src/hart/__init__.py", "src/hart/cli.py", "src/hart/config.py", "src/hart/errors.py",
-                "src/hart/io.py", "src/hart/settings.py", "src/hart/schemas"]
+_COMMON_CODE = [
+    "src/hart/__init__.py",
+    "src/hart/cli.py",
+    "src/hart/config.py",
+    "src/hart/errors.py",
+    "src/hart/io.py",
+    "src/hart/settings.py",
+    "src/hart/schemas",
+]
 STAGE_CODE = {
     "data": [*_COMMON_CODE, "src/hart/data"],
     "train": [*_COMMON_CODE, "src/hart/data", "src/hart/model", "src/hart/train", "config/deepspeed"],
-    "evaluate": [*_COMMON_CODE, "src/hart/data", "src/hart/model", "src/hart/train", "src/hart/evaluate",
-                 "src/hart/meta.py", "src/hart/attention.py"],
+    "evaluate": [
+        *_COMMON_CODE,
+        "src/hart/data",
+        "src/hart/model",
+        "src/hart/train",
+        "src/hart/evaluate",
+        "src/hart/meta.py",
+        "src/hart/attention.py",
+    ],
     "report": [*_COMMON_CODE, "src/hart/report"],
 }
 
@@ -92,7 +106,9 @@ def runnable(method, scale):
 
 @functools.lru_cache(maxsize=None)
 def _eval_only(method):
-    return hart.config.load_yaml(ROOT / f"config/method/{method}.yaml").get("method", {}).get("eval_only", False)
+    return (
+        hart.config.load_yaml(ROOT / f"config/method/{method}.yaml").get("method", {}).get("eval_only", False)
+    )
 
 
 def runs_for(selection, seeds=None):
@@ -170,8 +186,7 @@ def resolved(run):
 def _resolve(run):
     paths = layer_paths(run.benchmark, run.scale, run.method)
     cfg = json.loads(json.dumps(_compose(paths)))  # a private copy
-    cfg["run"] = {"benchmark": run.benchmark, "scale": run.scale,
-                  "method": run.method, "seed": run.seed}
+    cfg["run"] = {"benchmark": run.benchmark, "scale": run.scale, "method": run.method, "seed": run.seed}
     cfg.setdefault("train", {})["seed"] = run.seed
     source = pretrain_run(run)
     if source is not None:
@@ -308,8 +323,9 @@ def report_maps(wc):
     benchmarks = {b: GRID["benchmarks"][first][b] for b in selection["benchmarks"]}
     pairs = lambda d: " ".join(f"{k}={v}" for k, v in d.items())
     methods = [m for m in selection["methods"] if all(runnable(m, s) for s in scales.values())]
-    return (f"--methods {' '.join(methods)} --scale-map {pairs(scales)}"
-            f" --benchmark-map {pairs(benchmarks)}")
+    return (
+        f"--methods {' '.join(methods)} --scale-map {pairs(scales)}" f" --benchmark-map {pairs(benchmarks)}"
+    )
 
 
 def figure_inputs(wc):
@@ -380,8 +396,9 @@ def runtime(stage):
         if res[stage]["runtime"] != "plan":
             return res[stage]["runtime"]
         logical = {v: k for k, v in GRID["benchmarks"][wc.scale].items()}[wc.benchmark]
-        hours = hart.plan.job_hours(stage, wc.scale, wc.method, logical, ROOT / "config",
-                                    res[stage]["gpus"], gpu=res.get("gpu_model"))
+        hours = hart.plan.job_hours(
+            stage, wc.scale, wc.method, logical, ROOT / "config", res[stage]["gpus"], gpu=res.get("gpu_model")
+        )
         return max(MIN_RUNTIME, math.ceil(hours * 60 * res.get("walltime_factor", 2.0)))
 
     return get
@@ -394,7 +411,8 @@ def nodes(stage):
             raise ValueError(
                 f"config/config.yaml run.resources.{scale}.{stage}.nodes = {res[stage]['nodes']}:"
                 " multi-node jobs are not supported (the DeepSpeed launcher runs on one node);"
-                " use nodes: 1 with up to one node's GPUs")
+                " use nodes: 1 with up to one node's GPUs"
+            )
     return 1
 
 

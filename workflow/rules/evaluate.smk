@@ -12,13 +12,13 @@ rule evaluate_config:
     reruns evaluation, not training."""
     output:
         config=EVAL_CONFIG,
-    params:
-        config=lambda wc: evaluate_config(run_of(wc)),
-    conda:
-        ENV
     log:
         f"{LOGS}/evaluate/{RUN}.config.log",
     localrule: True
+    conda:
+        ENV
+    params:
+        config=lambda wc: evaluate_config(run_of(wc)),
     shell:
         "printf '%s\\n' {params.config:q} > {output.config} 2> {log}"
 
@@ -31,13 +31,10 @@ rule evaluate:
         test="data/episodes/{benchmark}/test.jsonl",
     output:
         result=f"{EVAL}.json",
-    params:
-        checkpoint=lambda wc, input: os.path.dirname(input.checkpoint),
-        code=code_hash("evaluate"),  # rerun when the stage's code changes (common.smk STAGE_CODE)
-    conda:
-        ENV
     log:
         f"{LOGS}/evaluate/{RUN}.log",
+    conda:
+        ENV
     threads: resource("evaluate", "cpus_per_task")
     resources:
         gpu=resource("evaluate", "gpus"),
@@ -46,6 +43,9 @@ rule evaluate:
         runtime=runtime("evaluate"),
         nodes=nodes("evaluate"),
         slurm_partition=resource("evaluate", "slurm_partition"),
+    params:
+        checkpoint=lambda wc, input: os.path.dirname(input.checkpoint),
+        code=code_hash("evaluate"),  # rerun when the stage's code changes (common.smk STAGE_CODE)
     shell:
         "hart evaluate --config {input.config} --checkpoint {params.checkpoint}"
         " --episodes {input.test} --out {output.result} > {log} 2>&1"
@@ -59,13 +59,13 @@ rule attention:
         test=lambda wc: episodes(attention_run().benchmark, "test"),
     output:
         attention="results/fig1/attention.safetensors",
+    log:
+        f"{LOGS}/evaluate/attention.log",
+    conda:
+        ENV
     params:
         checkpoint=lambda wc, input: os.path.dirname(input.done),
         code=code_hash("evaluate"),
-    conda:
-        ENV
-    log:
-        f"{LOGS}/evaluate/attention.log",
     shell:
         "hart attention --checkpoint {params.checkpoint} --episodes {input.test}"
         " --out {output.attention} > {log} 2>&1"
