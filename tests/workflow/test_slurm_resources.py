@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from workflow_helpers import planned_jobs, snakemake
+from workflow_helpers import copy_workflow, planned_jobs, snakemake
 
 from hart import plan
 
@@ -18,18 +18,7 @@ TARGET = "results/evaluate/p3/xl/hart/seed0.json"  # one XL training and its eva
 
 @pytest.fixture(scope="module")
 def dry_run(tmp_path_factory):
-    import shutil
-
-    from conftest import COPY, REPO
-
-    dst = tmp_path_factory.mktemp("slurm") / "repo"
-    for name in COPY:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.is_file():
-            (dst / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / name)
+    dst = copy_workflow(tmp_path_factory.mktemp("slurm") / "repo")
     run = snakemake(dst, "--profile", "slurm", "-n", TARGET)
     assert run.returncode == 0, run.stdout[-3000:]
     return dst, {j["rule"]: j for j in planned_jobs(run.stdout)}
