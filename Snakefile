@@ -20,7 +20,9 @@ import hart.config
 # nodes, where the job step re-runs this file with the same interpreter). Because other programs
 # earlier on PATH win too, no rule calls a bare `python` (pyenv shims or a system python without
 # our packages would run it): everything goes through `hart`.
-if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(os.pathsep):  # re-parses add nothing
+if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(
+    os.pathsep
+):  # re-parses add nothing
     os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + os.path.dirname(sys.executable)
 
 min_version("9.0")
@@ -69,11 +71,11 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+# Every table and figure of the paper at the configured scales.
 rule all:
-    """Every table and figure of the paper at the configured scales."""
+    default_target: True
     input:
         report_targets(),
-    default_target: True
 
 
 rule all_data:

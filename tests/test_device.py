@@ -171,9 +171,9 @@ def test_select_and_precision(monkeypatch):
     with pytest.raises(HartError, match="train.bf16"):
         dev.precision(torch.device("cpu"), True)
     # a GPU without bf16 (V100) trains in fp32, one with it in bf16; never fp16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a, **k: (7, 0))  # V100
     assert dev.precision(torch.device("cuda", 0), "auto") == "fp32"
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a, **k: (8, 0))  # A100
     assert dev.precision(torch.device("cuda", 0), "auto") == "bf16"
     assert dev.precision(torch.device("cuda", 0), False) == "fp32"
 

@@ -52,7 +52,9 @@ def select(requested: str | None = None) -> torch.device:
 
 def precision(device: torch.device, bf16: object = "auto") -> str:
     """"bf16" or "fp32" for a device; ``bf16`` is the ``train.bf16`` setting (auto | true | false)."""
-    supported = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    # Native bf16 needs compute capability >= 8.0 (A100, H100). torch.cuda.is_bf16_supported() also
+    # answers True for emulated bf16 (V100), which would be slow: ask for the capability itself.
+    supported = device.type == "cuda" and torch.cuda.get_device_capability(device)[0] >= 8
     if bf16 is True and not supported:
         raise HartError(f"train.bf16: true, but {device} has no bf16 support (needs a GPU of compute "
                         "capability >= 8.0); use auto (fp32 there) or false")

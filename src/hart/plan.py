@@ -34,10 +34,13 @@ PAPER = {
     "xl": dict(steps=20_000, batch_size=256, max_hyper_len=1024, max_input_len=384,
                max_target_len=128, prefix_length=32, hyper_decoder_layers=8),
 }
-# Assumed sustained throughput: peak dense fp16/bf16 tensor TFLOP/s x utilisation (MFU). The
-# paper trained Large on V100 32GB and XL on A100 80GB.
-GPU = {"large": ("V100", 125.0), "xl": ("A100", 312.0), "small": ("V100", 125.0),
-       "tiny": ("V100", 125.0)}
+# Assumed sustained throughput: peak dense TFLOP/s of the precision training uses on that GPU x
+# utilisation (MFU). Training autocasts to bf16 on a GPU with native bf16 (compute capability >= 8:
+# A100, H100) and stays fp32 elsewhere (V100: no bf16, and T5 overflows in fp16), so a V100 is
+# planned at its fp32 peak. The paper trained Large on V100 32GB and XL on A100 80GB; the GPU a
+# scale is planned for is `run.resources.<scale>.gpu_model` in config/config.yaml (--gpu overrides).
+GPUS = {"V100": ("fp32", 15.7), "A100": ("bf16", 312.0), "H100": ("bf16", 989.0)}
+DEFAULT_GPU = "A100"
 MFU = 0.40
 GPUS_PER_JOB = 8  # ZeRO-2 shards gradients and optimizer state over the job's GPUs
 REL_BUCKETS = 32
@@ -212,34 +215,65 @@ def jobs(target: str, config_dir: Path) -> list[tuple[str, str]]:
     return out
 
 
-def plan(scale: str, target: str, config_dir: Path, mfu: float = MFU,
-         gpus: int = GPUS_PER_JOB) -> list[Row]:
+def gpu_for(scale: str, config_dir: Path, gpu: str | None = None) -> tuple[str, str, float]:
+    """(GPU model, precision, peak TFLOP/s): `gpu`, else the scale's `gpu_model` in config.yaml."""
+    if gpu is None:
+        from hart.config import load_yaml
+
+        resources = load_yaml(config_dir / "config.yaml").get("run", {}).get("resources", {})
+        gpu = resources.get(scale, {}).get("gpu_model", DEFAULT_GPU)
+    if gpu not in GPUS:
+        raise HartError(f"GPU model {gpu!r}: not one of {sorted(GPUS)}")
+    return (gpu, *GPUS[gpu])
+
+
+def job_rows(scale: str, method_name: str, bench: str, config_dir: Path, rate: float,
+             gpus: int) -> list[Row]:
+    """The train row (unless evaluation-only) and the evaluate row (unless C4) of one job."""
     from hart.config import load_yaml
 
     g, t = settings(scale, config_dir)
-    gpu_name, peak = GPU[scale]
-    rate = peak * 1e12 * mfu  # FLOP/s per GPU
+    method = load_yaml(config_dir / "method" / f"{method_name}.yaml").get("method", {})
     rows = []
-    for method_name, bench in jobs(target, config_dir):
-        method = load_yaml(config_dir / "method" / f"{method_name}.yaml").get("method", {})
-        if not method.get("eval_only"):
-            per, params, trainable, tok = train_flops(g, method, t, c4=bench == "c4")
-            examples = t["steps"] * t["batch_size"]
-            flops = float(per * examples)
-            rows.append(Row(f"train {bench}/{method_name}", params, trainable, tok * examples,
-                            flops, flops / rate / 3600, state_bytes(params, trainable, gpus) / 2**30))
-        if bench != "c4":
-            flops = eval_flops(g, t, bench)
-            rows.append(Row(f"evaluate {bench}/{method_name}", t5_params(g), 0, 0, flops,
-                            flops / rate / 3600, 2 * t5_params(g) / 2**30))
+    if not method.get("eval_only"):
+        per, params, trainable, tok = train_flops(g, method, t, c4=bench == "c4")
+        examples = t["steps"] * t["batch_size"]
+        flops = float(per * examples)
+        rows.append(Row(f"train {bench}/{method_name}", params, trainable, tok * examples,
+                        flops, flops / rate / 3600, state_bytes(params, trainable, gpus) / 2**30))
+    if bench != "c4":
+        flops = eval_flops(g, t, bench)
+        rows.append(Row(f"evaluate {bench}/{method_name}", t5_params(g), 0, 0, flops,
+                        flops / rate / 3600, 2 * t5_params(g) / 2**30))
     return rows
 
 
-def render(rows: list[Row], scale: str, target: str, mfu: float, gpus: int) -> str:
-    gpu_name, peak = GPU[scale]
+def plan(scale: str, target: str, config_dir: Path, mfu: float = MFU,
+         gpus: int = GPUS_PER_JOB, gpu: str | None = None) -> list[Row]:
+    rate = gpu_for(scale, config_dir, gpu)[2] * 1e12 * mfu  # FLOP/s per GPU
+    return [row for method_name, bench in jobs(target, config_dir)
+            for row in job_rows(scale, method_name, bench, config_dir, rate, gpus)]
+
+
+def job_hours(stage: str, scale: str, method: str, bench: str, config_dir: Path, gpus: int,
+              mfu: float = MFU, gpu: str | None = None) -> float:
+    """Planned wall-clock hours of one Snakemake job (`stage` train or evaluate) on `gpus` GPUs:
+    its GPU-hours over its GPUs (perfect scaling assumed: the walltime factor covers the rest)."""
+    rate = gpu_for(scale, config_dir, gpu)[2] * 1e12 * mfu
+    rows = [r for r in job_rows(scale, method, bench, config_dir, rate, max(gpus, 1))
+            if r.job.startswith(f"{stage} ")]
+    if not rows:
+        raise HartError(f"hart plan: no {stage} job for {bench}/{method} at {scale}")
+    return rows[0].gpu_hours / max(gpus, 1)
+
+
+def render(rows: list[Row], scale: str, target: str, mfu: float, gpus: int,
+           gpu: tuple[str, str, float] = (DEFAULT_GPU, *GPUS[DEFAULT_GPU])) -> str:
+    gpu_name, precision, peak = gpu
     lines = [
         f"hart plan: {target} at scale {scale}",
-        f"assumed GPU: {gpu_name}, {peak:.0f} TFLOP/s peak (fp16/bf16 tensor) x {mfu:.0%} MFU"
+        f"assumed GPU: {gpu_name}, {precision} (what training uses there), {peak:.0f} TFLOP/s peak"
+        f" x {mfu:.0%} MFU"
         f" = {peak * mfu:.0f} TFLOP/s sustained; memory = model states per GPU with ZeRO-2 over"
         f" {gpus} GPUs (activations not included)",
         f"{'job':<40} {'params':>9} {'trainable':>10} {'PFLOP':>10} {'GPU-h':>9} {'GiB/GPU':>8}",
@@ -268,11 +302,14 @@ def register(subparsers) -> None:
     p.add_argument("--config-dir", type=Path, default=None, help="default: the checkout's config/")
     p.add_argument("--mfu", type=fraction, default=MFU, help="model FLOP utilisation (default 0.4)")
     p.add_argument("--gpus", type=positive_int, default=GPUS_PER_JOB, help="GPUs per job (ZeRO-2 shards)")
+    p.add_argument("--gpu", choices=sorted(GPUS), default=None,
+                   help="GPU model (default: run.resources.<scale>.gpu_model of config.yaml)")
     p.set_defaults(func=main)
 
 
 def main(args) -> int:
     config_dir = args.config_dir or default_config_dir()
-    rows = plan(args.scale, args.target, config_dir, args.mfu, args.gpus)
-    print(render(rows, args.scale, args.target, args.mfu, args.gpus))
+    gpu = gpu_for(args.scale, config_dir, args.gpu)
+    rows = plan(args.scale, args.target, config_dir, args.mfu, args.gpus, gpu[0])
+    print(render(rows, args.scale, args.target, args.mfu, args.gpus, gpu))
     return 0

@@ -43,3 +43,20 @@ def test_bare_workflow_paths_are_named_by_run_folder():
     assert named["p3-ar"] == "results/train/suite-p3/tiny/hart-nolc/seed0/train_log.jsonl"
     with pytest.raises(HartError, match="no role in fig4"):
         name_inputs("fig4", paths)
+
+
+def test_figure_writes_its_curves_as_csv_and_states_scale_and_seeds(tmp_path, write_log):
+    from hart.report.captions import caption
+
+    logs = {k: str(write_log(tmp_path / f"{k}.jsonl", 0.01)) for k in ("p3-nocst", "p3-cst")}
+    draw("fig4", logs, tmp_path / "fig4", caption="Scale tiny; seed 0 drawn")
+    rows = (tmp_path / "fig4.csv").read_text().splitlines()
+    assert rows[0] == "step,p3-nocst,p3-cst" and len(rows) == 51  # 50 logged steps
+    assert rows[1].split(",")[0] == "1" and float(rows[1].split(",")[1]) == pytest.approx(2.99)
+    paths = [f"results/train/suite-p3/tiny/{m}/seed{s}/train_log.jsonl" for m in ("hart", "hart-nolc")
+             for s in (0, 1, 2)]
+    text = caption(paths)
+    assert "Scale tiny" in text and "3 seeds run: 0, 1, 2" in text
+    assert "Pipeline check, not a reproduction" in text
+    large = caption([p.replace("/tiny/", "/large/") for p in paths])
+    assert "Scale large" in large and "Pipeline check" not in large

@@ -72,3 +72,43 @@ def test_duplicate_seed_and_metric_mismatch_fail():
     bad = [result("hart", s, 0, 1.0, metric="accuracy") for s in ("large", "xl")]
     with pytest.raises(HartError, match="metric"):
         build("table2", bad, methods=["hart"])
+
+
+def p3_results(scale, methods=("hart", "hint"), seeds=(0, 1)):
+    cols = {"ANLI": 33.0, "HSwag": 28.0, "CB": 70.0, "COPA": 70.0, "RTE": 72.0, "WiC": 50.0, "WSC": 62.0, "WGD": 53.0}
+    return [result(m, scale, s, 55.0 + s, benchmark="suite-p3" if scale == "tiny" else "p3", metric="accuracy",
+                   columns={k: v + s for k, v in cols.items()}) for m in methods for s in seeds]
+
+
+def test_every_table_states_scale_seeds_and_at_tiny_that_it_is_a_pipeline_check():
+    for fmt in ("md", "tex"):
+        tiny = render("table4", p3_results("tiny"), fmt, methods=["hint", "hart"])
+        assert "PIPELINE CHECK, NOT A REPRODUCTION" in tiny and "Scale: tiny. Seeds: 0, 1 (n = 2 per cell)" in tiny
+        xl = render("table4", p3_results("xl"), fmt, methods=["hint", "hart"])
+        assert "PIPELINE CHECK" not in xl and "Scale: xl. Seeds: 0, 1" in xl
+    rows = list(csv.DictReader(io.StringIO(render("table4", p3_results("tiny"), "csv", methods=["hart"]))))
+    assert {r["status"] for r in rows} == {"pipeline check, not a reproduction"}
+
+
+def test_p3_tables_are_compact_with_the_full_detail_in_the_csv():
+    md = render("table4", p3_results("xl"), "md", methods=["hint", "hart"])
+    header = next(line for line in md.splitlines() if line.startswith("| Method"))
+    assert header.count("|") - 1 == 11  # method, 9 columns, Δ Avg.
+    assert "| HART (ours) | 33.5 ± 0.7 | 28.5 ± 0.7 |" in md and "| HART (paper) | 37.8 | 28.5 |" in md
+    assert len(list(csv.DictReader(io.StringIO(render("table4", p3_results("xl"), "csv", methods=["hart"]))))) == 9
+    tex = render("table4", p3_results("xl"), "tex", methods=["hint", "hart"])
+    assert r"\begin{tabular}{lrrrrrrrrrr}" in tex and r"Method & ANLI & HSwag" in tex
+
+
+def test_table4_avg_of_t0_and_hint_is_footnoted_and_not_differenced():
+    """The paper's Avg. for HINT (65.4) is not the mean of its eight columns (61.5): no Δ, a note."""
+    cells = {(c["method"], c["column"]): c for c in build("table4", p3_results("xl"), methods=["hint", "hart"])}
+    assert cells[("hint", "Avg.")]["diff"] is None and "StoryCloze" in cells[("hint", "Avg.")]["note"]
+    assert cells[("hart", "Avg.")]["diff"] == pytest.approx(55.5 - 57.6) and cells[("hart", "Avg.")]["note"] == ""
+    md = render("table4", p3_results("xl"), "md", methods=["hint", "hart"])
+    assert "| 65.4† |" in md and "† HINT: paper Avg. 65.4 is not the mean of its eight columns (61.5)" in md
+    from hart.report.paper import TABLES
+
+    for method, (_, values) in TABLES["table4"].rows.items():  # the note is needed exactly there
+        off = abs(sum(values[:8]) / 8 - values[8]) > 0.1
+        assert off == (method in ("t0-3b", "hint")), method

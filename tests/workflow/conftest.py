@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from workflow_helpers import copy_workflow
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-# what a copy needs to run the workflow (the package itself is imported from the checkout)
-COPY = ["Snakefile", "workflow", "config", "slurm", ".ci", "dvc.yaml", ".dvcignore", ".dvc/config",
-        ".gitignore", "src"]
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A copy of the workflow files of this checkout: tests edit config and run jobs there."""
-    dst = tmp_path / "repo"
-    dst.mkdir()
-    for name in COPY:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.is_file():
-            (dst / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / name)
-    return dst
+    return copy_workflow(tmp_path / "repo")
 
 
 @pytest.fixture

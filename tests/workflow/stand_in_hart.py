@@ -81,6 +81,12 @@ def report(a):
     else:
         for ext in ("png", "pdf"):
             _write(Path(f"{a.out}.{ext}"), f"{a.name}: {len(a.inputs)} inputs\n")
+        from hart.report.figures import INPUTS  # the real figure's CSV columns
+
+        cols = list(INPUTS[a.name]) if a.name != "fig1" else ["query", "key", "attention"]
+        rows = [",".join(["step", *cols])] + [",".join([str(i), *(str(1.0 / (i + j)) for j in range(len(cols)))])
+                                               for i in range(1, 4)]
+        _write(Path(f"{a.out}.csv"), "\n".join(rows) + "\n")
 
 
 def report_log_csv(a):
@@ -116,7 +122,7 @@ def main(argv=None) -> int:
     x = r.add_parser("table"); x.add_argument("--name"); x.add_argument("--results", nargs="+")
     x.add_argument("--methods", nargs="+"); x.add_argument("--scale-map", nargs="+")
     x.add_argument("--benchmark-map", nargs="+"); x.add_argument("--out"); x.set_defaults(f=report)
-    x = r.add_parser("figure"); x.add_argument("--name"); x.add_argument("--inputs", nargs="+")
+    x = r.add_parser("figure"); x.add_argument("--name"); x.add_argument("--inputs", nargs="+"); x.add_argument("--caption")
     x.add_argument("--out"); x.set_defaults(f=report)
     x = r.add_parser("log-csv"); x.add_argument("log"); x.add_argument("out"); x.set_defaults(f=report_log_csv)
     args = p.parse_args(argv)

@@ -58,3 +58,23 @@ def test_table2_runs_every_method_and_its_pretraining():
     assert jobs.index(("hint-c4", "c4")) < jobs.index(("hint", "sni"))
     rows = plan.plan("xl", "table2", CONFIG)
     assert any(r.job == "train sni/hart" and r.gpu_hours > 0 for r in rows)
+
+
+@pytest.mark.parametrize("capability,gpu,bf16", [((7, 0), "V100", False), ((8, 0), "A100", True),
+                                                 ((9, 0), "H100", True)])
+def test_plan_precision_is_what_training_uses_on_that_gpu(monkeypatch, capability, gpu, bf16):
+    import torch
+
+    from hart.device import precision
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: capability)
+    assert precision(torch.device("cuda", 0), "auto") == ("bf16" if bf16 else "fp32")
+    assert plan.GPUS[gpu][0] == ("bf16" if bf16 else "fp32")
+    fast = plan.job_hours("train", "large", "hart", "p3", CONFIG, 8, gpu=gpu)
+    assert fast == pytest.approx(plan.job_hours("train", "large", "hart", "p3", CONFIG, 1, gpu=gpu) / 8)
+
+
+def test_the_scale_gpu_model_comes_from_config():
+    assert plan.gpu_for("xl", CONFIG)[0] == "A100"
+    with pytest.raises(plan.HartError, match="GPU model 'K80'"):
+        plan.gpu_for("xl", CONFIG, "K80")

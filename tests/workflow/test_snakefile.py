@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import math
+
 import yaml
 
 from workflow_helpers import job_stats, planned_jobs, snakemake
+
+from hart import plan
 
 # Jobs of the paper's grid at scales large + xl, seed 0 (config/config.yaml):
 # S-NI Large 11 runs (Table 2's 9 + Table 5's hypertuning-nopt, hart-nolc), S-NI XL 9,
@@ -35,8 +39,11 @@ def test_paper_grid_dry_run_lists_every_job_with_its_resources(workdir):
     assert len(train) == 42
     for job in train:  # paper: 8 GPUs per run (Appendix 6.1.3); resources from config.yaml
         res, scale = job["resources"], job["wildcards"]["scale"]
-        assert res["gpu"] == "8" and res["slurm_partition"] == "gpu", job
-        assert res["runtime"] == {"large": "2880", "xl": "5760"}[scale], job
+        assert res["gpu"] == "8" and res["nodes"] == "1", job
+        assert "slurm_partition" not in res  # the profile's (slurm/config.yaml set-resources)
+        hours = plan.job_hours("train", scale, job["wildcards"]["method"], job["wildcards"]["benchmark"],
+                               workdir / "config", 8)
+        assert int(res["runtime"]) == max(30, math.ceil(hours * 60 * 2.0)), job  # walltime_factor
         assert res["mem_mb"] == {"large": "256000", "xl": "512000"}[scale], job
     methods = {(j["wildcards"]["benchmark"], j["wildcards"]["scale"], j["wildcards"]["method"])
                for j in train}

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[2]
+# what a copy needs to run the workflow (the package itself is imported from the checkout)
+COPY = ["Snakefile", "workflow", "config", "slurm", ".ci", "dvc.yaml", ".dvcignore", ".dvc/config",
+        ".gitignore", "src"]
+
+
+def copy_workflow(dst: Path) -> Path:
+    """A copy of the workflow files of this checkout at `dst` (tests edit config and run jobs there)."""
+    dst.mkdir(parents=True)
+    for name in COPY:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.is_file():
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / name)
+    return dst
 
 
 def snakemake(cwd: Path, *args: str, env: dict | None = None, timeout: int = 300):

@@ -6,11 +6,13 @@
 
 import functools
 import json
+import math
 import os
 from pathlib import Path
 from typing import NamedTuple
 
 import hart.config
+import hart.plan
 
 ROOT = Path(workflow.basedir)  # config is read next to the Snakefile, never from the cwd
 LOGS = "results/logs"
@@ -40,6 +42,54 @@ def layer_paths(benchmark, scale=None, method=None):
     return paths
 
 
+# ---- the code each stage runs (Snakemake params and DVC deps) -------------------------------
+
+# Files whose content changes a stage's results. Each rule of a stage carries their hash as a
+# param (`code=code_hash(stage)`), so Snakemake reruns a stage's jobs when its code changes (by
+# content: the params trigger), and dvc.yaml lists the same paths as the stage's deps
+# (tests/workflow/test_dvc_yaml.py checks both), so DVC and Snakemake agree on what a change reruns.
+# Derived from the package's imports: model imports train, train imports data.
+_COMMON_CODE = [
+    "src/hart/__init__.py",
+    "src/hart/cli.py",
+    "src/hart/config.py",
+    "src/hart/errors.py",
+    "src/hart/io.py",
+    "src/hart/settings.py",
+    "src/hart/schemas",
+]
+STAGE_CODE = {
+    "data": [*_COMMON_CODE, "src/hart/data"],
+    "train": [*_COMMON_CODE, "src/hart/data", "src/hart/model", "src/hart/train", "config/deepspeed"],
+    "evaluate": [
+        *_COMMON_CODE,
+        "src/hart/data",
+        "src/hart/model",
+        "src/hart/train",
+        "src/hart/evaluate",
+        "src/hart/meta.py",
+        "src/hart/attention.py",
+    ],
+    "report": [*_COMMON_CODE, "src/hart/report"],
+}
+
+
+@functools.lru_cache(maxsize=None)
+def code_hash(stage):
+    """sha256 (16 hex) over the relative paths and bytes of the stage's files (no caches)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for top in STAGE_CODE[stage]:
+        path = ROOT / top
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in files:
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                for part in (f.relative_to(ROOT).as_posix().encode(), b"\0", f.read_bytes()):
+                    digest.update(part)
+    return digest.hexdigest()[:16]
+
+
 # ---- the grid (config/config.yaml `run:`) ----------------------------------------------------
 
 
@@ -56,7 +106,9 @@ def runnable(method, scale):
 
 @functools.lru_cache(maxsize=None)
 def _eval_only(method):
-    return hart.config.load_yaml(ROOT / f"config/method/{method}.yaml").get("method", {}).get("eval_only", False)
+    return (
+        hart.config.load_yaml(ROOT / f"config/method/{method}.yaml").get("method", {}).get("eval_only", False)
+    )
 
 
 def runs_for(selection, seeds=None):
@@ -134,8 +186,7 @@ def resolved(run):
 def _resolve(run):
     paths = layer_paths(run.benchmark, run.scale, run.method)
     cfg = json.loads(json.dumps(_compose(paths)))  # a private copy
-    cfg["run"] = {"benchmark": run.benchmark, "scale": run.scale,
-                  "method": run.method, "seed": run.seed}
+    cfg["run"] = {"benchmark": run.benchmark, "scale": run.scale, "method": run.method, "seed": run.seed}
     cfg.setdefault("train", {})["seed"] = run.seed
     source = pretrain_run(run)
     if source is not None:
@@ -280,8 +331,9 @@ def report_maps(wc):
     benchmarks = {b: GRID["benchmarks"][first][b] for b in selection["benchmarks"]}
     pairs = lambda d: " ".join(f"{k}={v}" for k, v in d.items())
     methods = [m for m in selection["methods"] if all(runnable(m, s) for s in scales.values())]
-    return (f"--methods {' '.join(methods)} --scale-map {pairs(scales)}"
-            f" --benchmark-map {pairs(benchmarks)}")
+    return (
+        f"--methods {' '.join(methods)} --scale-map {pairs(scales)}" f" --benchmark-map {pairs(benchmarks)}"
+    )
 
 
 def figure_inputs(wc):
@@ -299,6 +351,15 @@ def train_logs(wc, input):
     ]
 
 
+def figure_caption(wc):
+    """The line under a figure: scale and seeds of its runs; at tiny/small, a pipeline check."""
+    import hart.report.captions
+
+    selection = GRID["figures"][wc.name]
+    seeds = GRID["seeds"][:1] if selection.get("input") == "attention" else None
+    return hart.report.captions.caption([f"{train_dir(r)}/done.json" for r in runs_for(selection, seeds)])
+
+
 def attention_run():
     """Figure 1 shows one map: the first configured scale and seed of its selection."""
     runs = runs_for(GRID["figures"]["fig1"], seeds=GRID["seeds"][:1])
@@ -314,7 +375,7 @@ def report_targets():
             targets += [f"results/{name}.{ext}" for ext in ("csv", "md", "tex")]
     for name in GRID["figures"]:
         if runs_for(GRID["figures"][name]):
-            targets += [f"results/{name}.{ext}" for ext in ("png", "pdf")]
+            targets += [f"results/{name}.{ext}" for ext in ("png", "pdf", "csv")]
     return targets
 
 
@@ -323,12 +384,44 @@ def report_targets():
 
 def resource(stage, key):
     """A resource of `stage` at the job's scale (config/config.yaml run.resources). None (key
-    left out) leaves the resource unset: for slurm_partition, the cluster's default partition."""
+    left out) leaves the resource unset: the profile's default-resources/set-resources apply."""
 
     def get(wc):
         return GRID["resources"][wc.scale][stage].get(key)
 
     return get
+
+
+MIN_RUNTIME = 30  # minutes: a planned job never asks for less (start-up, loading the checkpoint)
+
+
+def runtime(stage):
+    """SLURM -t in minutes: the configured minutes, or (`runtime: plan`) `hart plan`'s wall-clock
+    hours for this one job times the scale's walltime_factor (config/config.yaml)."""
+
+    def get(wc):
+        res = GRID["resources"][wc.scale]
+        if res[stage]["runtime"] != "plan":
+            return res[stage]["runtime"]
+        logical = {v: k for k, v in GRID["benchmarks"][wc.scale].items()}[wc.benchmark]
+        hours = hart.plan.job_hours(
+            stage, wc.scale, wc.method, logical, ROOT / "config", res[stage]["gpus"], gpu=res.get("gpu_model")
+        )
+        return max(MIN_RUNTIME, math.ceil(hours * 60 * res.get("walltime_factor", 2.0)))
+
+    return get
+
+
+def nodes(stage):
+    """Always 1 (SLURM --nodes=1): refuses a config asking for more, naming the key."""
+    for scale, res in GRID["resources"].items():
+        if res[stage].get("nodes", 1) != 1:
+            raise ValueError(
+                f"config/config.yaml run.resources.{scale}.{stage}.nodes = {res[stage]['nodes']}:"
+                " multi-node jobs are not supported (the DeepSpeed launcher runs on one node);"
+                " use nodes: 1 with up to one node's GPUs"
+            )
+    return 1
 
 
 def launcher(wc):

@@ -7,10 +7,12 @@ rule data_suite:
         sni=directory("data/suite/suite-sni/raw"),
         p3=directory("data/suite/suite-p3"),
         tokenizer=directory("data/suite/tokenizer"),
-    conda:
-        ENV
     log:
         f"{LOGS}/data/suite.log",
+    conda:
+        ENV
+    params:
+        code=code_hash("data"),  # rerun when the stage's code changes (common.smk STAGE_CODE)
     shell:
         "hart data suite --out data/suite --seed 0 > {log} 2>&1"
 
@@ -23,10 +25,12 @@ rule data_suite_c4:
         p3="data/suite/suite-p3",
     output:
         corpus=directory("data/suite/suite-c4"),
-    conda:
-        ENV
     log:
         f"{LOGS}/data/suite-c4.log",
+    conda:
+        ENV
+    params:
+        code=code_hash("data"),
     shell:
         "hart data c4-from-suite --suite data/suite --out {output.corpus} --seed 0 > {log} 2>&1"
 
@@ -41,15 +45,15 @@ rule data_download:
     Runs on the submit host: compute nodes rarely have internet."""
     output:
         lock="data/cache/{source}.lock.json",
-    params:
-        source=lambda wc: download_source(wc.source),
-    conda:
-        ENV
     log:
         f"{LOGS}/data/download-{{source}}.log",
     wildcard_constraints:
         source="|".join(DOWNLOADS),
     localrule: True
+    conda:
+        ENV
+    params:
+        source=lambda wc: download_source(wc.source),
     shell:
         "hart data download --config config/data/sources.yaml --source {wildcards.source}"
         " --cache data/cache > {log} 2>&1"
@@ -61,13 +65,13 @@ rule data_config:
     key rebuilds exactly these episodes)."""
     output:
         config="data/episodes/{benchmark}/config.json",
-    params:
-        config=lambda wc: episodes_config(wc.benchmark),
-    conda:
-        ENV
     log:
         f"{LOGS}/data/config-{{benchmark}}.log",
     localrule: True
+    conda:
+        ENV
+    params:
+        config=lambda wc: episodes_config(wc.benchmark),
     shell:
         "printf '%s\\n' {params.config:q} > {output.config} 2> {log}"
 
@@ -80,15 +84,15 @@ rule data_episodes_copy:
         train="data/episodes/{benchmark}/train.jsonl",
         test="data/episodes/{benchmark}/test.jsonl",
         stats="data/episodes/{benchmark}/stats.json",
-    params:
-        raw=lambda wc: GRID["sources"][wc.benchmark]["raw"],
-    conda:
-        ENV
     log:
         f"{LOGS}/data/episodes-{{benchmark}}.log",
     wildcard_constraints:
         benchmark="|".join(b for b, s in GRID["sources"].items() if s.get("built")) or "^$",
     localrule: True
+    conda:
+        ENV
+    params:
+        raw=lambda wc: GRID["sources"][wc.benchmark]["raw"],
     shell:
         "cp {params.raw}/train.jsonl {params.raw}/test.jsonl {params.raw}/stats.json"
         " data/episodes/{wildcards.benchmark}/ > {log} 2>&1"
@@ -107,14 +111,15 @@ rule data_episodes:
         train="data/episodes/{benchmark}/train.jsonl",
         test="data/episodes/{benchmark}/test.jsonl",
         stats="data/episodes/{benchmark}/stats.json",
-    params:
-        benchmark=lambda wc: GRID["sources"][wc.benchmark]["benchmark"],
-        raw=lambda wc: GRID["sources"][wc.benchmark]["raw"],
-        tokenizer=lambda wc: tokenizer_path(wc.benchmark),
-    conda:
-        ENV
     log:
         f"{LOGS}/data/episodes-{{benchmark}}.log",
+    conda:
+        ENV
+    params:
+        benchmark=lambda wc: GRID["sources"][wc.benchmark]["benchmark"],
+        code=code_hash("data"),
+        raw=lambda wc: GRID["sources"][wc.benchmark]["raw"],
+        tokenizer=lambda wc: tokenizer_path(wc.benchmark),
     shell:
         "hart data episodes --config {input.config} --benchmark {params.benchmark}"
         " --raw {params.raw} --out data/episodes/{wildcards.benchmark}"

@@ -18,13 +18,13 @@ rule train_config:
         weights=weights_input,  # data/cache/hub.lock.json when model.pretrained is a downloaded snapshot
     output:
         config=f"results/train/{RUN}/config.json",
-    params:
-        config=lambda wc: train_config(run_of(wc)),
-    conda:
-        ENV
     log:
         f"{LOGS}/train/{RUN}.config.log",
     localrule: True
+    conda:
+        ENV
+    params:
+        config=lambda wc: train_config(run_of(wc)),
     shell:
         "printf '%s\\n' {params.config:q} > {output.config} 2> {log}"
 
@@ -38,22 +38,24 @@ rule train:
     output:
         model=f"results/train/{RUN}/model.safetensors",
         done=f"results/train/{RUN}/done.json",
-    params:
-        launcher=launcher,
-        out=lambda wc, output: os.path.dirname(output.done),
-    conda:
-        ENV
     log:
         f"{LOGS}/train/{RUN}.log",
+    retries: 1  # a retry resumes from checkpoints/
+    conda:
+        ENV
     threads: resource("train", "cpus_per_task")
     resources:
         gpu=resource("train", "gpus"),
         cpus_per_task=resource("train", "cpus_per_task"),
         mem_mb=resource("train", "mem_mb"),
-        runtime=resource("train", "runtime"),
+        runtime=runtime("train"),
+        nodes=nodes("train"),
         slurm_partition=resource("train", "slurm_partition"),
         slurm_extra=resource("train", "slurm_extra"),
-    retries: 1  # a retry resumes from checkpoints/
+    params:
+        launcher=launcher,
+        out=lambda wc, output: os.path.dirname(output.done),
+        code=code_hash("train"),  # rerun when the stage's code changes (common.smk STAGE_CODE)
     shell:
         "{params.launcher} train --config {input.config} --out {params.out} > {log} 2>&1"
 
@@ -61,10 +63,10 @@ rule train:
 use rule train_config as train_base_config with:
     output:
         config="results/base/{scale}/config.json",
-    params:
-        config=base_config,
     log:
         f"{LOGS}/train/base-{{scale}}.config.log",
+    params:
+        config=base_config,
 
 
 use rule train as train_base with:
@@ -74,8 +76,9 @@ use rule train as train_base with:
     output:
         model="results/base/{scale}/model.safetensors",
         done="results/base/{scale}/done.json",
+    log:
+        f"{LOGS}/train/base-{{scale}}.log",
     params:
         launcher=launcher,
         out=lambda wc, output: os.path.dirname(output.done),
-    log:
-        f"{LOGS}/train/base-{{scale}}.log",
+        code=code_hash("train"),

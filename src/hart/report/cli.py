@@ -30,14 +30,16 @@ def register(subparsers) -> None:
     t.add_argument("--decimals", type=decimals, default=None, help="digits after the point (default 1)")
     t.add_argument("--config", help="config whose `report:` section supplies defaults for the options above")
     t.set_defaults(func=main_table)
-    f = sub.add_parser("figure", help="a paper figure: PREFIX.png and PREFIX.pdf")
+    f = sub.add_parser("figure", help="a paper figure: PREFIX.png, PREFIX.pdf and its data PREFIX.csv")
     f.add_argument("--name", required=True, choices=["fig1", "fig3", "fig4"])
     f.add_argument("--inputs", required=True, nargs="+", metavar="[NAME=]PATH",
                    help="fig1: attention=FILE.safetensors; fig3: sni-noar= sni-ar= p3-noar= p3-ar= (train_log.jsonl); "
                         "fig4: p3-nocst= p3-cst=. Bare paths results/train/<benchmark>/<scale>/<method>/seed<s>/"
                         "train_log.jsonl are named by method (fig3: hypertuning, hart-nolc; fig4: hart-nolc, hart)")
     f.add_argument("--out", required=True, help="output prefix")
-    f.add_argument("--smooth", type=positive_int, default=None, help="moving-average window in log points (default 1 = raw)")
+    f.add_argument("--caption", default=None,
+                   help="line under the figure (default: scale and seeds read from bare run paths)")
+        f.add_argument("--smooth", type=positive_int, default=None, help="moving-average window in log points (default 1 = raw)")
     f.add_argument("--config", help="config whose `report:` section supplies defaults (smooth)")
     f.set_defaults(func=main_figure)
 
@@ -73,12 +75,11 @@ def main_table(args) -> int:
 
 
 def main_figure(args) -> int:
-    from hart.report.figures import draw
-
-    from hart.report.figures import name_inputs
+    from hart.report.figures import caption, draw, name_inputs
 
     smooth = args.smooth if args.smooth is not None else _report_section(args.config).get("smooth", 1)
-    paths = draw(args.name, name_inputs(args.name, args.inputs), args.out, smooth)
+    paths = draw(args.name, name_inputs(args.name, args.inputs), args.out, smooth,
+                 caption(args.inputs) if args.caption is None else args.caption)
     print(f"{args.name} -> " + ", ".join(map(str, paths)))
     return 0
 

@@ -6,6 +6,9 @@ fig3: Figure 3, main-model prediction loss vs step without / with autoregressive
       (Table 5 rows 3 and 4), S-NI and P3 panels.
 fig4: Figure 4, P3 prediction loss without / with local consistency (Table 5 rows 4 and 5).
 Loss curves read ``loss_pred`` from ``train_log.jsonl`` (one JSON object per line with ``step``).
+Each figure carries a caption line (scale, seeds drawn, and at tiny/small that it is a pipeline
+check) and writes its data as ``PREFIX.csv`` (fig3/fig4: one loss column per curve, for
+`dvc plots`; fig1: query, key, weight).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hart.errors import HartError  # noqa: E402
-from hart.io import atomic_path, iter_jsonl  # noqa: E402
+from hart.io import atomic_path, iter_jsonl, write_text  # noqa: E402
+from hart.report.captions import caption  # noqa: E402,F401  (re-exported for the CLI)
 
 # figure -> the named inputs it needs (CLI: --inputs NAME=PATH ...), with the legend labels
 INPUTS = {
@@ -52,9 +56,11 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def _save(fig, out: str | Path) -> list[Path]:
+def _save(fig, out: str | Path, caption: str = "") -> list[Path]:
     """Write ``out``.png and ``out``.pdf atomically; PDF without a creation date (reproducible bytes)."""
     out = Path(out)
+    if caption:
+        fig.text(0.5, -0.02, caption, ha="center", va="top", fontsize=8, wrap=True)
     paths = [out.with_name(out.name + ".png"), out.with_name(out.name + ".pdf")]
     for p in paths:
         fmt = p.suffix[1:]
@@ -65,7 +71,7 @@ def _save(fig, out: str | Path) -> list[Path]:
     return paths
 
 
-def fig1(inputs: dict, out, smooth: int = 1) -> list[Path]:
+def fig1(inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:
     from safetensors.numpy import load_file
 
     path = Path(inputs["attention"])
@@ -85,7 +91,9 @@ def fig1(inputs: dict, out, smooth: int = 1) -> list[Path]:
     ax.set_ylabel("query: state of layer")
     ax.set_title("Hypernet decoder self-attention (last layer, head mean)")
     fig.colorbar(im, ax=ax, fraction=0.046)
-    return _save(fig, out)
+    rows = [f"{q + 1},{k + 1},{att[q, k]:.6g}" for q in range(n) for k in range(n)]
+    write_text(Path(f"{out}.csv"), "query,key,attention\n" + "\n".join(rows) + "\n")
+    return _save(fig, out, caption)
 
 
 def _curves(ax, inputs: dict, names: list[str], labels: dict, smooth: int, title: str) -> None:
@@ -98,17 +106,30 @@ def _curves(ax, inputs: dict, names: list[str], labels: dict, smooth: int, title
     ax.legend()
 
 
-def fig3(inputs: dict, out, smooth: int = 1) -> list[Path]:
+def write_curves(inputs: dict, names: list[str], path: Path) -> None:
+    """The raw loss curves as one CSV: ``step`` and one column per curve (empty where a run
+    logged no such step), for `dvc plots` (dvc.yaml draws the columns of a figure together)."""
+    series = {name: dict(zip(*(a.tolist() for a in read_log(inputs[name])))) for name in names}
+    steps = sorted(set().union(*series.values()))
+    lines = [",".join(["step", *names])]
+    lines += [",".join([str(st), *(f"{series[n][st]:.6g}" if st in series[n] else "" for n in names)])
+              for st in steps]
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def fig3(inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     _curves(axes[0], inputs, ["sni-noar", "sni-ar"], INPUTS["fig3"], smooth, "S-NI")
     _curves(axes[1], inputs, ["p3-noar", "p3-ar"], INPUTS["fig3"], smooth, "P3")
-    return _save(fig, out)
+    write_curves(inputs, list(INPUTS["fig3"]), Path(f"{out}.csv"))
+    return _save(fig, out, caption)
 
 
-def fig4(inputs: dict, out, smooth: int = 1) -> list[Path]:
+def fig4(inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     _curves(ax, inputs, ["p3-nocst", "p3-cst"], INPUTS["fig4"], smooth, "P3")
-    return _save(fig, out)
+    write_curves(inputs, list(INPUTS["fig4"]), Path(f"{out}.csv"))
+    return _save(fig, out, caption)
 
 
 # Bare training-log paths (as the workflow passes them) are named by their run folder
@@ -148,12 +169,13 @@ def name_inputs(name: str, items: list[str]) -> dict:
     return named
 
 
-def draw(name: str, inputs: dict, out, smooth: int = 1) -> list[Path]:
-    """Draw figure ``name`` from named inputs to ``out``.png and ``out``.pdf; returns the paths."""
+def draw(name: str, inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:
+    """Draw figure ``name`` from named inputs to ``out``.png and ``out``.pdf (and its data to
+    ``out``.csv) with ``caption`` under it; returns the image paths."""
     if name not in INPUTS:
         raise HartError(f"unknown figure {name!r}; known: {', '.join(INPUTS)}")
     missing = [k for k in INPUTS[name] if k not in inputs]
     if missing:
         raise HartError(f"{name}: missing input {missing[0]!r} (give --inputs {missing[0]}=PATH; "
                         f"{name} needs {', '.join(INPUTS[name])})")
-    return {"fig1": fig1, "fig3": fig3, "fig4": fig4}[name](inputs, out, smooth)
+    return {"fig1": fig1, "fig3": fig3, "fig4": fig4}[name](inputs, out, smooth, caption)

@@ -15,7 +15,8 @@ import statistics
 from pathlib import Path
 
 from hart.errors import HartError
-from hart.report.paper import METRICS, SCALE_LABELS, TABLES
+from hart.report.captions import PIPELINE_CHECK, STAND_INS
+from hart.report.paper import METRICS, PAPER_NOTES, SCALE_LABELS, TABLES
 
 
 def load_results(paths) -> list[dict]:
@@ -109,12 +110,14 @@ def build(name: str, results: list[dict], methods=None, scale_map=None, benchmar
                     raise HartError(f"{key}: metric {r['metric']!r}, table column needs {column.metric!r}")
             values = [_value(runs[s], column.field) for s in sorted(runs)]
             mean = statistics.fmean(values)
+            note = PAPER_NOTES.get((name, method, column.label))
             cells.append({
                 "table": name, "method": method, "row": label, "column": column.label,
                 "benchmark": " ".join(sorted({r["benchmark"] for r in runs.values()})), "scale": key[1], "metric": column.metric,
                 "direction": METRICS[column.metric][1], "mean": mean,
                 "std": statistics.stdev(values) if len(values) > 1 else None, "n": len(values),
-                "seeds": sorted(runs), "paper": paper, "diff": None if paper is None else mean - paper,
+                "seeds": sorted(runs), "paper": paper,
+                "diff": None if paper is None or note else mean - paper, "note": note or "",
                 "flagged": sorted(s for s, r in runs.items() if r.get("flag")),  # e.g. mostly empty predictions
             })
     if missing:
@@ -143,6 +146,20 @@ def _footnote(cells: list[dict]) -> str:
             + "; ".join(flagged) + ".") if flagged else ""
 
 
+def scope(cells: list[dict]) -> str:
+    """What the numbers are: our scales and seeds, and at a stand-in scale that the table is a
+    pipeline check, not a reproduction (first line of every Markdown/LaTeX table)."""
+    scales = sorted({c["scale"] for c in cells})
+    seeds = sorted({s for c in cells for s in c["seeds"]})
+    ns = sorted({c["n"] for c in cells})
+    text = (f"Scale: {', '.join(scales)}. Seeds: {', '.join(map(str, seeds))}"
+            f" (n = {'-'.join(map(str, (ns[0], ns[-1]))) if len(ns) > 1 else ns[0]} per cell).")
+    if set(scales) & set(STAND_INS):
+        text = (f"{PIPELINE_CHECK.upper()}: {'/'.join(s for s in scales if s in STAND_INS)} runs stand in"
+                f" for the paper's T5 scales; the numbers test the pipeline, not the paper's claims. " + text)
+    return text
+
+
 def _caption(name: str, cells: list[dict]) -> str:
     """Caption: the paper's, each metric with its direction, and what fills our columns."""
     table = TABLES[name]
@@ -162,7 +179,14 @@ def _caption(name: str, cells: list[dict]) -> str:
     if absent:
         text += (" Not run here: " + ", ".join(absent) + " (evaluation-only rows need their released hub"
                  " checkpoint, which exists only at the paper's scales).")
+    notes = [f"† {c['row']}: {c['note']}." for c in cells if c["note"]]
+    if notes:
+        text += " " + " ".join(notes)
     return text
+
+
+def _paper(cell: dict, d: int) -> str:
+    return _fmt(cell["paper"], d) + ("†" if cell["note"] else "")
 
 
 def render(name: str, results: list[dict], fmt: str, methods=None, scale_map=None, benchmark_map=None,
@@ -173,22 +197,27 @@ def render(name: str, results: list[dict], fmt: str, methods=None, scale_map=Non
     if fmt == "csv":
         buf = io.StringIO()
         keys = ["table", "method", "row", "column", "benchmark", "scale", "metric", "direction",
-                "mean", "std", "n", "seeds", "paper", "diff", "flagged"]
+                "mean", "std", "n", "seeds", "paper", "diff", "note", "status", "flagged"]
+        status = PIPELINE_CHECK.lower() if any(c["scale"] in STAND_INS for c in cells) else "reproduction"
         w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
         w.writeheader()
         for c in cells:
-            w.writerow({**c, "seeds": " ".join(map(str, c["seeds"])), "flagged": " ".join(map(str, c["flagged"])),
+            w.writerow({**c, "seeds": " ".join(map(str, c["seeds"])), "status": status,
+                        "flagged": " ".join(map(str, c["flagged"])),
                         **{k: "" if c[k] is None else repr(round(c[k], 6)) for k in ("mean", "std", "paper", "diff")}})
         return buf.getvalue()
     header = [c.label for c in TABLES[name].columns]
     rows: dict = {}
     for c in cells:
         rows.setdefault(c["row"], []).append(c)
+    if len(header) > COMPACT_ABOVE and fmt in ("md", "tex"):
+        return _compact(name, cells, rows, header, fmt, d)
     if fmt == "md":
         cols = ["Method"] + [f"{h} {part}" for h in header for part in ("ours", "paper", "Δ")]
-        lines = [_caption(name, cells), "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines = [f"**{scope(cells)}**", "", _caption(name, cells), "", "| " + " | ".join(cols) + " |",
+                 "|" + "---|" * len(cols)]
         for label, cs in rows.items():
-            parts = [label] + [p for c in cs for p in (_ours(c, d, "±"), _fmt(c["paper"], d), _fmt(c["diff"], d, True))]
+            parts = [label] + [p for c in cs for p in (_ours(c, d, "±"), _paper(c, d), _fmt(c["diff"], d, True))]
             lines.append("| " + " | ".join(parts) + " |")
         if _footnote(cells):
             lines += ["", _footnote(cells)]
@@ -199,10 +228,52 @@ def render(name: str, results: list[dict], fmt: str, methods=None, scale_map=Non
                  r"\toprule", "Method & " + " & ".join(rf"\multicolumn{{3}}{{c}}{{{esc(h)}}}" for h in header) + r" \\",
                  " & " + " & ".join(["ours", "paper", r"$\Delta$"] * len(header)) + r" \\", r"\midrule"]
         for label, cs in rows.items():
-            parts = [esc(label)] + [p for c in cs for p in (_ours(c, d, r"$\pm$"), _fmt(c["paper"], d),
+            parts = [esc(label)] + [p for c in cs for p in (_ours(c, d, r"$\pm$"), _paper(c, d),
                                                           _fmt(c["diff"], d, True))]
-            lines.append(" & ".join(parts).replace("–", "--").replace("†", r"$^\dagger$") + r" \\")
-        caption = esc(" ".join(filter(None, [_caption(name, cells), _footnote(cells)]))).replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace("−", "-").replace("†", r"$^\dagger$")
+            lines.append(_tex_cells(" & ".join(parts)) + r" \\")
+        caption = _tex_text(" ".join(filter(None, [scope(cells), _caption(name, cells), _footnote(cells)])), esc)
         lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", rf"\label{{tab:{name}}}", r"\end{table}"]
         return "\n".join(lines) + "\n"
     raise HartError(f"unknown table format {fmt!r}; use csv, md or tex")
+
+
+COMPACT_ABOVE = 4  # tables with more columns (3 and 4: nine P3 columns) get the compact layout
+
+
+def _tex_cells(row: str) -> str:
+    return row.replace("–", "--").replace("†", r"$^\dagger$")
+
+
+def _tex_text(text: str, esc) -> str:
+    return (esc(text).replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace("−", "-")
+            .replace("†", r"$^\dagger$"))
+
+
+def _compact(name: str, cells: list[dict], rows: dict, header: list[str], fmt: str, d: int) -> str:
+    """Wide tables (P3: nine columns) as two lines per method, ours (mean ± std) and the paper's,
+    plus one Δ column for the last (Avg.) column; n, per-cell differences: the CSV."""
+    cols = ["Method", *header, f"Δ {header[-1]}"]
+    body = []
+    for label, cs in rows.items():
+        body.append([f"{label} (ours)", *(_ours(c, d, "±").rsplit(" (n=", 1)[0] + (FLAG_MARK if c.get("flagged") else "")
+                                          for c in cs),
+                     _fmt(cs[-1]["diff"], d, True)])
+        body.append([f"{label} (paper)", *(_paper(c, d) for c in cs), ""])
+    note = "Each method: our row, then the paper's; per-column differences and n are in the CSV."
+    if fmt == "md":
+        lines = [f"**{scope(cells)}**", "", f"{_caption(name, cells)} {note}", "",
+                 "| " + " | ".join(cols) + " |", "|---" + "|---:" * (len(cols) - 1) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in body]
+        if _footnote(cells):
+            lines += ["", _footnote(cells)]
+        return "\n".join(lines) + "\n"
+    esc = lambda s: s.replace("&", r"\&").replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")  # noqa: E731
+    lines = [r"\begin{table}[t]", r"\centering", r"\small", r"\begin{tabular}{l" + "r" * (len(cols) - 1) + "}",
+             r"\toprule", " & ".join(_tex_text(c, esc) for c in cols) + r" \\", r"\midrule"]
+    for i, r in enumerate(body):
+        lines.append(_tex_cells(" & ".join(esc(x) for x in r)).replace("±", r"$\pm$") + r" \\")
+        if i % 2 and i < len(body) - 1:
+            lines.append(r"\addlinespace")
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_tex_text(' '.join(filter(None, [scope(cells), _caption(name, cells), note, _footnote(cells)])), esc)}}}",
+              rf"\label{{tab:{name}}}", r"\end{table}"]
+    return "\n".join(lines) + "\n"

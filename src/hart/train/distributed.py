@@ -23,6 +23,7 @@ import torch
 from hart.train import checkpoint as ckpt
 
 
+
 @dataclass
 class Dist:
     rank: int = 0
