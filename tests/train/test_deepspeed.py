@@ -14,6 +14,16 @@ from unitdata import tiny_config
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _free_port() -> str:
+    """A free TCP port for the launcher's rendezvous: the default 29500 makes two test sessions on
+    one machine join each other's process group and hang."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
 @pytest.mark.skipif(shutil.which("deepspeed") is None and not (Path(sys.executable).parent / "deepspeed").exists(),
                     reason="deepspeed launcher not installed")
 def test_two_processes_match_one_process(unit_data, tmp_path):
@@ -25,7 +35,7 @@ def test_two_processes_match_one_process(unit_data, tmp_path):
     path.write_text(json.dumps(cfg))
     env = dict(os.environ, OMP_NUM_THREADS="1")
     launcher = str(Path(sys.executable).parent / "deepspeed")
-    two = subprocess.run([launcher, "--num_gpus", "2", "--module", "hart.cli", "train", "--config", str(path),
+    two = subprocess.run([launcher, "--num_gpus", "2", "--master_port", _free_port(), "--module", "hart.cli", "train", "--config", str(path),
                           "--out", str(tmp_path / "two")], env=env, capture_output=True, text=True, timeout=500)
     assert two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]
     one = subprocess.run([sys.executable, "-m", "hart.cli", "train", "--config", str(path), "--out", str(tmp_path / "one")],
@@ -72,7 +82,7 @@ def test_signal_to_one_rank_stops_all_at_one_step_and_resume_keeps_the_optimizer
     path.write_text(json.dumps(cfg))
     tag = str(tmp_path)
     env = dict(os.environ, OMP_NUM_THREADS="1", HART_TEST_TAG=tag)
-    launcher = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--module", "hart.cli", "train",
+    launcher = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--master_port", _free_port(), "--module", "hart.cli", "train",
                 "--config", str(path), "--out", str(tmp_path / "two")]
     log = tmp_path / "two" / "train_log.jsonl"
     proc = subprocess.Popen(launcher, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
