@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def register(sub) -> None:
@@ -24,5 +25,7 @@ def run(args) -> int:
 
     config = compose(args.config)
     refuse_test_episodes(config)
+    if int(os.environ.get("RANK", "0")) != 0:  # under the deepspeed launcher rank 0 holds the lock for all ranks
+        return train(config, args.out)
     with RunLock(args.out, "train"):  # a second `hart train` on this folder fails instead of interleaving
         return train(config, args.out)
