@@ -78,7 +78,7 @@ def main() -> None:
         train(resolved("base-lm", "params-lm", args.base_steps, args.threads), base)
         timings["base"] = round(time.perf_counter() - t0, 1)
     meta = json.loads((DATA / "params-sni/tasks.json").read_text())
-    work = REPO / "results/bench/pilot"
+    work = REPO / "results/bench" / Path(args.out).stem  # runs of separate invocations never clash
     eps = tier_episodes(args.tier, work / f"episodes-{args.tier}")
     rows = []
     for method in args.methods:
