@@ -55,7 +55,7 @@ def test_episode_schema_and_counts(built):
     train = _rows(built / "params-sni/train.jsonl")
     assert len({r["task"] for r in train}) == len(train) == SMALL["train_episodes"]  # a fresh task per episode
     test = Counter(r["task"] for r in _rows(built / "params-sni/test.jsonl"))
-    assert len(test) == 30 and set(test.values()) == {SMALL["queries"]}
+    assert len(test) == 38 and set(test.values()) == {SMALL["queries"]}
     assert {r["category"] for r in train} == {"easy", "hard"}
 
 
@@ -77,7 +77,7 @@ def test_slot_text_in_definition_and_demonstrations():
             assert f"[ {s} ]" in definition, (name, s)
         demos = task_rows[0]["hyper_input"].split("Positive Example")[1:]
         assert len(demos) == 2
-        if info["family"] == "label":  # both label words are demonstrated
+        if info["family"].startswith("label"):  # both label words are demonstrated
             assert f"true {info['param'][1]}" in demos[0] and f"false {info['param'][2]}" in demos[1]
         if info["family"] == "mark":
             assert all(info["param"][1] in d for d in demos)
@@ -100,7 +100,7 @@ def test_held_out_parameters_never_drawn_in_training():
     train_defs = {r["hyper_input"].split("\n\n")[0][len("Definition: "):] for r in rows["train"]}
     assert not held_defs & train_defs
     # stronger than whole definitions: no held-out label PAIR with any rule, no held-out marker
-    pairs = {frozenset(p[1:]) for p in pf.HELD_OUT["label"]}
+    pairs = {frozenset(p[1:]) for p in pf.HELD_OUT["label"] + pf.HELD_OUT["label-rule"]}
     for d in train_defs:
         slots = [s.strip() for s in d.split("[")[1:]]
         slots = [s.split("]")[0].strip() for s in slots]

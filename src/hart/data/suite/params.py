@@ -39,7 +39,7 @@ def make_task(fam: ParamFamily, p: tuple, rng: random.Random, n_queries: int) ->
     """A task: definition, two demonstrations (for `label`: one per label) and queries, every
     input distinct from the demonstrations' inputs where the input space allows it."""
     demos: list[dict] = []
-    want = [True, False] if fam.name == "label" else [None, None]
+    want = [True, False] if fam.name.startswith("label") else [None, None]
     for kind in want:
         for _ in range(1000):
             inp = fam.draw_input(rng, p)

@@ -7,13 +7,18 @@ held-out tasks are parameter values (or rule x parameter combinations) that trai
 
 Tiers (the episode's ``category``, so that evaluation reports a score per tier):
 
-- ``easy``: copy one slot word, after a decision, into the answer ("decide, then name the label":
-  /work/shared/SMALL-SCALE.md found this form essential at this size).
-  ``label``: a rule (which category the list must contain, itself a slot) and two label words;
-  answer ``true <A>`` or ``false <B>``. ``mark``: write the first or last word, then the slot word.
-- ``hard``: the slot must be matched against the input before copying.
-  ``table``: a three-entry substitution table (colour -> code word); replace each word.
-  ``after``: output the word that follows the slot marker word in the list.
+- ``easy``: ``label``: a FIXED rule (does the list contain a colour word) and two label words in
+  slots; answer ``true <A>`` or ``false <B>`` ("decide, then name the label": SMALL-SCALE.md found
+  this form essential at this size). Only the label words vary: reading one slot and copying it.
+- ``hard``: ``label-rule``: the same with the category itself a slot (colour, animal, food, place),
+  so the decision needs a second lookup; ``mark``: write the first or last word, then the slot word;
+  ``table``: a three-entry substitution table (colour -> code word); ``after``: output the word that
+  follows the slot marker word in the list.
+
+Why the easy tier has one rule (pilot 1, docs/study.md): with the category a slot, FT-Few-Shot
+copied the right label words every time after 1,000 steps but made the true/false decision at
+chance, and never learned to copy the first/last input word: the per-query computation, not the
+parameter, was the bottleneck.
 
 An instance is ``(input, output)``; ``answer(param, input)`` recomputes the output, so that the
 parameter-blind chance floor (params.chance) can score other parameters on the same inputs.
@@ -66,6 +71,11 @@ def _list(rng: random.Random, n_min: int = 3, n_max: int = 5, pool=MIXED) -> lis
 
 
 def _label_param(rng: random.Random) -> Param:
+    a, b = rng.sample(SLOT_WORDS, 2)
+    return ("color", a, b)
+
+
+def _label_rule_param(rng: random.Random) -> Param:
     a, b = rng.sample(SLOT_WORDS, 2)
     return (rng.choice(RULES), a, b)
 
@@ -158,7 +168,8 @@ def _after_answer(p: Param, text: str) -> str:
 
 FAMILIES = (
     ParamFamily("label", "easy", _label_param, _label_def, _label_input, _label_answer, lambda p: p),
-    ParamFamily("mark", "easy", _mark_param, _mark_def, lambda r, p: " ".join(_list(r)), _mark_answer,
+    ParamFamily("label-rule", "hard", _label_rule_param, _label_def, _label_input, _label_answer, lambda p: p),
+    ParamFamily("mark", "hard", _mark_param, _mark_def, lambda r, p: " ".join(_list(r)), _mark_answer,
                 lambda p: p),  # fmt: skip
     ParamFamily("table", "hard", _table_param, _table_def, _table_input, _table_answer,
                 lambda p: tuple(f"{k} = {v}" for k, v in p)),  # fmt: skip
@@ -169,16 +180,18 @@ BY_NAME = {f.name: f for f in FAMILIES}
 
 def held_out_params() -> dict[str, list[Param]]:
     """The held-out parameters per family: fixed lists drawn with a fixed seed (independent of the
-    build seed, so that every build holds out the same values). label: 12 (rule, A, B), three label
-    pairs per rule, the unordered pairs never drawn in training for ANY rule; mark: 6 (position,
-    word) combinations; table: 8 whole tables; after: 4 marker words never a marker in training."""
+    build seed, so that every build holds out the same values). label: 12 label pairs, label-rule:
+    8 (rule, A, B), two per rule; their unordered label pairs are never drawn in training by either
+    label family; mark: 6 (position, word) combinations; table: 8 whole tables; after: 4 marker
+    words never a marker in training."""
     rng = random.Random("params:held-out")
     pairs = []
-    while len(pairs) < 12:
+    while len(pairs) < 20:
         a, b = rng.sample(SLOT_WORDS, 2)
         if {a, b} not in [{x, y} for x, y in pairs]:
             pairs.append((a, b))
-    label = [(RULES[i % len(RULES)], *pairs[i]) for i in range(12)]
+    label = [("color", *pairs[i]) for i in range(12)]
+    label_rule = [(RULES[i % len(RULES)], *pairs[12 + i]) for i in range(8)]
     mark = [(POSITIONS[i % 2], w) for i, w in enumerate(rng.sample(SLOT_WORDS, 6))]
     table = []
     while len(table) < 8:
@@ -186,17 +199,17 @@ def held_out_params() -> dict[str, list[Param]]:
         if t not in table:
             table.append(t)
     after = [(w,) for w in rng.sample(SLOT_WORDS, 4)]
-    return {"label": label, "mark": mark, "table": table, "after": after}
+    return {"label": label, "label-rule": label_rule, "mark": mark, "table": table, "after": after}
 
 
 HELD_OUT = held_out_params()
-_HELD_LABEL_PAIRS = {frozenset(p[1:]) for p in HELD_OUT["label"]}
+_HELD_LABEL_PAIRS = {frozenset(p[1:]) for p in HELD_OUT["label"] + HELD_OUT["label-rule"]}
 _HELD_MARKERS = {p[0] for p in HELD_OUT["after"]}
 
 
 def is_held_out(family: str, p: Param) -> bool:
     """True for a parameter training must never draw (see held_out_params)."""
-    if family == "label":
+    if family in ("label", "label-rule"):
         return frozenset(p[1:]) in _HELD_LABEL_PAIRS
     if family == "after":
         return p[0] in _HELD_MARKERS
