@@ -136,3 +136,14 @@ def test_cli_refuses_too_few_queries(tmp_path):
     with pytest.raises(HartError, match="--queries"):
         suite_cli.run(args)
     assert not any(tmp_path.iterdir())
+
+
+def test_word_tokenizer_keeps_words_whole_and_round_trips(built):
+    tok = load_tokenizer(built / "tokenizer")
+    rows = _rows(built / "params-sni/test.jsonl")[::25] + _rows(built / "params-lm/train.jsonl")[::25]
+    for r in rows:
+        for text in (r["tk_instruct_input"], r["target"]):
+            ids = tok(text).input_ids
+            assert tok.unk_token_id not in ids and tok.decode(ids, skip_special_tokens=True) == text
+    assert tok.tokenize("If the list contains a [ color ] word") == \
+        ["▁If", "▁the", "▁list", "▁contains", "▁a", "▁", "[", "▁color", "▁", "]", "▁word"]

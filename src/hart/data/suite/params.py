@@ -9,7 +9,7 @@ writes, all or nothing (temporary folder inside ``--out``, then one rename per o
 | ``params-sni/{train,test}.jsonl``, ``stats.json`` | S-NI-style episodes (EPISODE FILE SCHEMA) |
 | ``params-sni/tasks.json`` | each held-out task: family, tier, parameter, slots, chance floors |
 | ``params-lm/{train,test}.jsonl``, ``stats.json`` | generic pretraining for the frozen base model |
-| ``tokenizer/`` | Unigram tokenizer trained on all of the above |
+| ``tokenizer/`` | word-level tokenizer of all of the above (params_tokenizer) |
 
 Training rows: every row is its OWN task (``params-train-<n>``, a fresh parameter and fresh
 demonstrations); held-out rows: 30 tasks (``params-<tier>-<family>-h<k>``) with fixed
@@ -29,7 +29,7 @@ from hart.data import formats
 from hart.data.stats import EpisodeWriter, record
 from hart.data.suite.params_families import FAMILIES, HELD_OUT, ParamFamily, draw_train_param
 from hart.data.suite.params_lm import OBJECTIVES, lm_rows
-from hart.data.tokenizer import train_tokenizer
+from hart.data.suite.params_tokenizer import build_word_tokenizer
 from hart.evaluate.metrics import exact_match, rouge_l
 
 OUTPUTS = ("params-sni", "params-lm", "tokenizer")
@@ -122,7 +122,7 @@ def write_episodes(out: Path, benchmark: str, rows: dict[str, list[dict]], count
 
 
 def build_params(out: str | Path, seed: int = 0, train_episodes: int = 20000, queries: int = 60,
-                 lm_episodes: int = 20000, vocab_size: int = 1000) -> dict:  # fmt: skip
+                 lm_episodes: int = 20000) -> dict:  # fmt: skip
     """Generate the params benchmark into ``out`` (see the module docstring); return a summary."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -133,7 +133,7 @@ def build_params(out: str | Path, seed: int = 0, train_episodes: int = 20000, qu
         lm = lm_rows(seed, lm_episodes)
         texts = [r[k] for r in sni["train"] + sni["test"] for k in ("tk_instruct_input", "target")]
         texts += [r[k] for r in lm["train"] for k in ("query", "target")]
-        tok = train_tokenizer(texts, new / "tokenizer", vocab_size=vocab_size, seed=seed)
+        tok = build_word_tokenizer(texts, new / "tokenizer")  # word-level: see params_tokenizer
         count = formats.token_counter(tok)
         write_episodes(new / "params-sni", "params-sni", sni, count,
                        {"seed": seed, "train_episodes": train_episodes, "queries_per_task": queries})
