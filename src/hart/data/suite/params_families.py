@@ -50,6 +50,13 @@ def slot(text: str) -> str:
     return f"[ {text} ]"
 
 
+def slot_else(text: str) -> str:
+    """The label of the "false" branch, marked with braces: pilot 3 (docs/study.md) found that with
+    two identical ``[ ]`` slots the model copies a slot word but not the one the decision needs;
+    a distinct marker makes "which slot" a one-step cue instead of a position."""
+    return f"{{ {text} }}"
+
+
 @dataclass(frozen=True)
 class ParamFamily:
     """One family: how to draw a parameter, state it, draw an input and answer it."""
@@ -60,7 +67,7 @@ class ParamFamily:
     definition: Callable[[Param], str]
     draw_input: Callable[[random.Random, Param], str]
     answer: Callable[[Param, str], str]
-    slots: Callable[[Param], tuple[str, ...]]  # the words written in the definition's slots
+    slots: Callable[[Param], tuple[str, ...]]  # the marked slot texts, as written in the definition
 
 
 def _list(rng: random.Random, n_min: int = 3, n_max: int = 5, pool=MIXED) -> list[str]:
@@ -82,7 +89,7 @@ def _label_rule_param(rng: random.Random) -> Param:
 
 def _label_def(p: Param) -> str:
     return (f'If the list contains a {slot(p[0])} word, answer "true" and then the label {slot(p[1])}; '
-            f'otherwise answer "false" and then the label {slot(p[2])}')  # fmt: skip
+            f'otherwise answer "false" and then the label {slot_else(p[2])}')  # fmt: skip
 
 
 def _label_input(rng: random.Random, p: Param) -> str:
@@ -98,6 +105,10 @@ def _label_input(rng: random.Random, p: Param) -> str:
 def _label_answer(p: Param, text: str) -> str:
     hit = any(w in CATEGORIES[p[0]] for w in text.split())
     return f"true {p[1]}" if hit else f"false {p[2]}"
+
+
+def _label_slots(p: Param) -> tuple[str, ...]:
+    return (slot(p[0]), slot(p[1]), slot_else(p[2]))
 
 
 # ---- easy: mark ----------------------------------------------------------------------------
@@ -167,13 +178,13 @@ def _after_answer(p: Param, text: str) -> str:
 
 
 FAMILIES = (
-    ParamFamily("label", "easy", _label_param, _label_def, _label_input, _label_answer, lambda p: p),
-    ParamFamily("label-rule", "hard", _label_rule_param, _label_def, _label_input, _label_answer, lambda p: p),
+    ParamFamily("label", "easy", _label_param, _label_def, _label_input, _label_answer, _label_slots),
+    ParamFamily("label-rule", "hard", _label_rule_param, _label_def, _label_input, _label_answer, _label_slots),
     ParamFamily("mark", "hard", _mark_param, _mark_def, lambda r, p: " ".join(_list(r)), _mark_answer,
-                lambda p: p),  # fmt: skip
+                lambda p: tuple(slot(x) for x in p)),  # fmt: skip
     ParamFamily("table", "hard", _table_param, _table_def, _table_input, _table_answer,
-                lambda p: tuple(f"{k} = {v}" for k, v in p)),  # fmt: skip
-    ParamFamily("after", "hard", _after_param, _after_def, _after_input, _after_answer, lambda p: p),
+                lambda p: tuple(slot(f"{k} = {v}") for k, v in p)),  # fmt: skip
+    ParamFamily("after", "hard", _after_param, _after_def, _after_input, _after_answer, lambda p: (slot(p[0]),)),
 )
 BY_NAME = {f.name: f for f in FAMILIES}
 
