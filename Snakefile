@@ -48,7 +48,7 @@ GRID = config["run"]
 
 wildcard_constraints:
     benchmark=r"[a-z0-9-]+",
-    scale="tiny|small|large|xl",
+    scale="tiny|small|study|large|xl",
     method=r"[a-z0-9.-]+",
     seed=r"\d+",
 
@@ -69,6 +69,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/study.smk"  # the params study (docs/study.md): targets study, study_quick
 
 
 # Every table and figure of the paper at the configured scales.

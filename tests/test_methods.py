@@ -11,7 +11,8 @@ from unitdata import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = sorted(p.stem for p in (ROOT / "config/method").glob("*.yaml"))
-HYPER = {"hypertuning", "hypertuning-c4", "hypertuning-pt", "hypertuning-nopt", "hart", "hart-nolc", "bidir-layerwise"}
+HYPER = {"hypertuning", "hypertuning-c4", "hypertuning-pt", "hypertuning-nopt", "hart", "hart-nolc", "hart-nolc-nofid",
+         "bidir-layerwise"}
 FULL = {"ft-zero-shot", "ft-few-shot", "tk-instruct", "base-lm"}
 HINT = {"hint", "hint-c4"}
 

@@ -22,6 +22,10 @@ def register(data_subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=nonneg_int, default=0, help="same seed, byte-identical files")
     p.add_argument("--vocab-size", type=positive_int, default=2000, help="Unigram vocabulary size (upper bound)")
     p.add_argument("--max-hyper-len", type=positive_int, default=1024, help="token budget of the 16-shot P3 hypernet input")
+    p.add_argument("--kind", choices=("suite", "params"), default="suite",
+                   help="suite: suite-sni/suite-p3 (tiny); params: the parameterised benchmark (docs/study.md)")
+    p.add_argument("--train-episodes", type=positive_int, default=20000, help="--kind params: training episodes (one task each)")
+    p.add_argument("--queries", type=positive_int, default=60, help="--kind params: queries per held-out task (>= 50)")
     p.set_defaults(func=run)
     from hart.data import suite_c4
 
@@ -32,6 +36,13 @@ def register(data_subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     if args.vocab_size < 100:
         raise HartError(f"--vocab-size {args.vocab_size}: too small (the alphabet alone needs ~100 pieces)")
+    if args.kind == "params":
+        if args.queries < 50 or args.train_episodes < 1:
+            raise HartError(f"--queries {args.queries} / --train-episodes {args.train_episodes}: need >= 50 / >= 1")
+        from hart.data.suite.params import build_params
+
+        print(json.dumps(build_params(args.out, args.seed, args.train_episodes, args.queries), sort_keys=True))
+        return 0
     from hart.data.suite.build import build_suite  # imports transformers: only when the command runs
 
     print(json.dumps(build_suite(args.out, args.seed, args.vocab_size, args.max_hyper_len), sort_keys=True))

@@ -47,6 +47,9 @@ def register(subparsers) -> None:
     c.add_argument("log", help="train_log.jsonl of a run")
     c.add_argument("out", help="CSV to write")
     c.set_defaults(func=main_log_csv)
+    from hart.report import study  # the params study (docs/study.md): `study`, `study-curve`
+
+    study.register(sub)
 
 
 def _report_section(path) -> dict:

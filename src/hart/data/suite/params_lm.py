@@ -1,0 +1,76 @@
+"""Generic pretraining rows for the ``params`` benchmark's frozen base model (method ``base-lm``).
+
+Stand-in for LM-adapted T5: the base must read and copy the suite's symbols, but must never see a
+benchmark rule. Three objectives over random word strings (the input words, the slot words, the
+scaffold words of the definitions, all in random order, so no rule of params_families is ever
+stated or computed):
+
+- ``copy``: ``Copy: w1 ... wn`` -> ``w1 ... wn``;
+- ``span``: T5-style span corruption, spans replaced by ``<1>``, ``<2>`` -> ``<1> span1 <2> span2``;
+- ``slot``: a string with one or two bracketed words -> the bracketed words in order.
+
+Rows are in the EPISODE FILE SCHEMA (``query`` is the input; base-lm reads ``query``).
+"""
+
+from __future__ import annotations
+
+import random
+
+from hart.data.stats import record
+from hart.data.suite.params_families import SLOT_WORDS, slot
+from hart.data.suite.vocab import MIXED
+
+# Words of the definitions and answers, as plain symbols (never in a sentence that states a rule).
+SCAFFOLD = ("the a of and then word words list label answer true false if write output table code "
+            "each by its from in right after first last contains otherwise replace comes").split()
+SYMBOLS = MIXED + SLOT_WORDS + SCAFFOLD
+
+
+def _words(rng: random.Random, lo: int, hi: int) -> list[str]:
+    return [rng.choice(SYMBOLS) for _ in range(rng.randint(lo, hi))]
+
+
+def copy_row(rng: random.Random) -> tuple[str, str]:
+    w = " ".join(_words(rng, 2, 8))
+    return f"Copy: {w}", w
+
+
+def span_row(rng: random.Random) -> tuple[str, str]:
+    words = _words(rng, 6, 14)
+    n_spans = rng.randint(1, 2)
+    starts = sorted(rng.sample(range(0, len(words) - 2, 3), n_spans))  # spans of 1-2 words, apart
+    src, tgt, i, k = [], [], 0, 1
+    for s in starts:
+        length = rng.randint(1, 2)
+        src += words[i:s] + [f"<{k}>"]
+        tgt += [f"<{k}>"] + words[s:s + length]
+        i, k = s + length, k + 1
+    src += words[i:]
+    return "Fill in: " + " ".join(src), " ".join(tgt)
+
+
+def slot_row(rng: random.Random) -> tuple[str, str]:
+    words = _words(rng, 4, 12)
+    picks = sorted(rng.sample(range(len(words)), rng.randint(1, 2)))
+    answer = [words[i] for i in picks]
+    for i in picks:
+        words[i] = slot(words[i])
+    return "Read: " + " ".join(words), " ".join(answer)
+
+
+OBJECTIVES = {"copy": copy_row, "span": span_row, "slot": slot_row}
+
+
+def lm_rows(seed: int, n_train: int, n_test: int = 300) -> dict[str, list[dict]]:
+    """{'train': [...], 'test': [...]}: objectives in turn, each row its own random string."""
+    out: dict[str, list[dict]] = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        rng, rows = random.Random(f"{seed}:params-lm:{split}"), []
+        for i in range(n):
+            name = list(OBJECTIVES)[i % len(OBJECTIVES)]
+            src, tgt = OBJECTIVES[name](rng)
+            rows.append(record(benchmark="params-lm", task=f"lm-{name}", id=f"lm-{split}-{i:06d}", split=split,
+                               category=name, hyper_input=src, query=src, few_shot_input=src,
+                               tk_instruct_input=src, target=tgt, references=[tgt]))  # fmt: skip
+        out[split] = rows
+    return out

@@ -1,0 +1,105 @@
+"""The params study report: paired bootstrap, loss-spike statistics, curve areas, tier tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+
+import pytest
+
+from hart.errors import HartError
+from hart.report import study
+from hart.report.study_curve import auc
+
+TASKS = {f"params-{tier}-f-h{i}": {"tier": tier, "chance": {"exact_match": 1.0, "rougeL": 20.0}}
+         for tier in ("easy", "hard") for i in range(4)}  # fmt: skip
+
+
+def _scores(value) -> dict:
+    return {t: {"exact_match": value(t), "rougeL": value(t)} for t in TASKS}
+
+
+def test_paired_bootstrap_pairs_task_and_seed():
+    a = {0: _scores(lambda t: 10.0), 1: _scores(lambda t: 20.0)}
+    b = {0: _scores(lambda t: 15.0), 1: _scores(lambda t: 25.0), 2: _scores(lambda t: 99.0)}  # seed 2 unpaired
+    ci = study.paired_bootstrap(a, b, TASKS, None)
+    assert ci["diff"] == pytest.approx(5.0) and ci["lo"] == pytest.approx(5.0) and ci["hi"] == pytest.approx(5.0)
+    assert ci["units"] == 16 and ci["seeds"] == 2
+    easy = study.paired_bootstrap(a, {0: _scores(lambda t: 30.0 if "easy" in t else 10.0)}, TASKS, "easy")
+    assert easy["diff"] == pytest.approx(20.0) and easy["units"] == 4
+
+
+def test_paired_bootstrap_interval_covers_noise():
+    rng = random.Random(1)
+    a = {s: _scores(lambda t: 50.0) for s in range(5)}
+    b = {s: {t: {"exact_match": 50.0 + rng.gauss(0, 10), "rougeL": 0.0} for t in TASKS} for s in range(5)}
+    ci = study.paired_bootstrap(a, b, TASKS, None)
+    assert ci["lo"] < ci["diff"] < ci["hi"] and ci["hi"] - ci["lo"] > 1.0
+
+
+def test_loss_stats_counts_spikes():
+    smooth = [2.0 - i / 1000 for i in range(400)]
+    spiky = list(smooth)
+    for i in (250, 300, 350):
+        spiky[i] *= 3
+    assert study.loss_stats(smooth)["spikes"] == 0
+    bump = list(smooth)
+    bump[300] *= 1.3  # below the 1.5 x moving-median threshold: not a spike
+    assert study.loss_stats(bump)["spikes"] == 0
+    s = study.loss_stats(spiky)
+    assert s["spikes"] == 3 and s["step_var"] > study.loss_stats(smooth)["step_var"]
+    with pytest.raises(HartError, match="need more than"):
+        study.loss_stats(smooth[:40])
+
+
+def test_auc_is_the_mean_score_over_steps():
+    pts = [{"step": 0, "exact_match": 0.0}, {"step": 100, "exact_match": 100.0}, {"step": 300, "exact_match": 100.0}]
+    assert auc(pts) == pytest.approx((50 * 100 + 100 * 200) / 300)
+    with pytest.raises(HartError):
+        auc(pts[:1])
+
+
+def test_run_of_reads_method_and_seed():
+    assert study.run_of("results/evaluate/params-sni/study/hart-nolc/seed3.json") == ("hart-nolc", 3)
+    assert study.run_of("results/train/params-sni/study/hart/seed1/train_log.jsonl") == ("hart", 1)
+    with pytest.raises(HartError, match="cannot tell the run"):
+        study.run_of("results/evaluate/x.json")
+
+
+def _write_eval(path, per_task):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"metric": "rougeL", "score": 0.0, "breakdown": {"per_task": per_task}}))
+
+
+def test_report_end_to_end(tmp_path):
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(json.dumps(TASKS))
+    paths, logs = [], []
+    for method, base in (("hypertuning", 40.0), ("hart-nolc", 60.0), ("ft-zero-shot", 0.0)):
+        for seed in range(3):
+            p = tmp_path / "ev" / method / f"seed{seed}.json"
+            _write_eval(p, _scores(lambda t: base + seed))
+            paths.append(str(p))
+            log = tmp_path / "tr" / method / f"seed{seed}" / "train_log.jsonl"
+            log.parent.mkdir(parents=True)
+            log.write_text("".join(json.dumps({"step": i, "loss_pred": 1.0 + (i % 7) / 10}) + "\n" for i in range(200)))
+            logs.append(str(log))
+    out = tmp_path / "out" / "study"
+    args = argparse.Namespace(evaluations=paths, tasks=str(tasks), curves=[], logs=logs, out=str(out))
+    assert study.main(args) == 0
+    md = out.with_suffix(".md").read_text()
+    s = json.loads(out.with_suffix(".json").read_text())
+    step = next(a for a in s["ablation"] if a["to"] == "hart-nolc")
+    assert step["exact_match"]["all"]["diff"] == pytest.approx(20.0)
+    assert "+1.2 ROUGE-L (45.2 -> 46.4)" in md and "20.0 [20.0, 20.0]" in md
+    assert s["methods"]["hart-nolc"]["exact_match"]["easy"][0] == pytest.approx(61.0)
+    assert "| chance (parameter-blind) | - | 1.0 | 1.0 | 1.0 | 20.0 |" in md
+
+
+def test_report_refuses_a_ranked_evaluation(tmp_path):
+    p = tmp_path / "hart" / "seed0.json"
+    p.parent.mkdir()
+    p.write_text(json.dumps({"metric": "accuracy", "breakdown": {}}))
+    with pytest.raises(HartError, match="not a generative"):
+        study.per_task_scores([p])

@@ -1,0 +1,81 @@
+# The params study (docs/study.md): a laptop-scale benchmark on which the methods could differ.
+# Grid: config/study.yaml. Runs are ordinary runs (Run(params-sni, study, method, seed)) trained and
+# evaluated by the rules of train.smk / evaluate.smk; the study's own rules are the data, the
+# held-out learning curves and the report.
+#
+#   snakemake --cores 2 study         # full grid (every method, 3-5 seeds)
+#   snakemake --cores 2 study_quick   # seed 0 of every method (a subset of the same runs)
+
+include: "study_common.smk"
+
+
+rule data_suite_params:
+    """The params benchmark (S-NI-style episodes, generic base-model rows, its tokenizer), offline."""
+    output:
+        sni=directory("data/suite-params/params-sni"),
+        lm=directory("data/suite-params/params-lm"),
+        tokenizer=directory("data/suite-params/tokenizer"),
+    conda:
+        ENV
+    log:
+        f"{LOGS}/data/suite-params.log",
+    shell:
+        "hart data suite --kind params --out data/suite-params --seed 0 --train-episodes 40000 > {log} 2>&1"
+
+
+rule study_curve:
+    """Held-out exact match at every kept checkpoint of one run (Figure 3's claim)."""
+    input:
+        done="results/train/params-sni/study/{method}/seed{seed}/done.json",
+        test="data/episodes/params-sni/test.jsonl",
+    output:
+        curve="results/study/curves/{method}/seed{seed}.json",
+    params:
+        run=lambda wc, input: os.path.dirname(input.done),
+        limit=STUDY["curve_limit"],
+    conda:
+        ENV
+    log:
+        f"{LOGS}/study/curve-{{method}}-seed{{seed}}.log",
+    threads: 1
+    shell:
+        "hart report study-curve --run {params.run} --episodes {input.test} --limit {params.limit}"
+        " --out {output.curve} > {log} 2>&1"
+
+
+rule study:
+    """The full study report: results/study/study.{md,json,csv} and study-curves.{png,pdf}."""
+    input:
+        **study_inputs(),
+    output:
+        md="results/study/study.md",
+        json="results/study/study.json",
+        csv="results/study/study.csv",
+    params:
+        logs=study_logs,
+    conda:
+        ENV
+    log:
+        f"{LOGS}/study/study.log",
+    shell:
+        "hart report study --evaluations {input.evaluations} --tasks {input.tasks}/tasks.json"
+        " --curves {input.curves} --logs {params.logs} --out results/study/study > {log} 2>&1"
+
+
+rule study_quick:
+    """Seed 0 of every study method: results/study/quick.{md,json,csv}."""
+    input:
+        **study_inputs(seeds=[0]),
+    output:
+        md="results/study/quick.md",
+        json="results/study/quick.json",
+        csv="results/study/quick.csv",
+    params:
+        logs=study_logs,
+    conda:
+        ENV
+    log:
+        f"{LOGS}/study/quick.log",
+    shell:
+        "hart report study --evaluations {input.evaluations} --tasks {input.tasks}/tasks.json"
+        " --curves {input.curves} --logs {params.logs} --out results/study/quick > {log} 2>&1"

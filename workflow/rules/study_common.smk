@@ -1,0 +1,42 @@
+# Helpers of the params study (workflow/rules/study.smk); no rules here. Grid: config/study.yaml.
+
+STUDY = hart.config.load_yaml(ROOT / "config/study.yaml")["study"]
+for _m in STUDY["methods"]:
+    if not (ROOT / f"config/method/{_m}.yaml").is_file():
+        raise ValueError(f"config/study.yaml: study.methods: no config/method/{_m}.yaml")
+
+# the folders `hart data suite --kind params` fills (produced_folder in common.smk)
+RAW_FOLDERS.update({f"data/suite-params/{d}": f"data/suite-params/{d}" for d in ("params-sni", "params-lm", "tokenizer")})
+
+
+def study_runs(seeds=None):
+    """Every study run, with the pretraining runs (hint-c4, hypertuning-c4) the grid maps them to."""
+    runs = {}
+    for method, method_seeds in STUDY["methods"].items():
+        for seed in method_seeds:
+            if seeds is None or seed in seeds:
+                run = Run(STUDY["benchmark"], STUDY["scale"], method, seed)
+                runs[run] = None
+    return list(runs)
+
+
+def study_inputs(seeds=None):
+    runs = study_runs(seeds)
+    curves = [f"results/study/curves/{r.method}/seed{r.seed}.json" for r in runs if r.method in STUDY["curve_methods"]]
+    return {
+        "evaluations": [evaluation(r) for r in runs],
+        "logs": [f"{train_dir(r)}/done.json" for r in runs],
+        "curves": curves,
+        "tasks": "data/suite-params/params-sni",
+    }
+
+
+for _run in study_runs():
+    resolved(_run)  # compose and validate every study run's config at parse time
+
+
+
+
+def study_logs(wc, input):
+    """train_log.jsonl beside each study run's done.json (the log is not a declared output)."""
+    return [f"{os.path.dirname(p)}/train_log.jsonl" for p in input.logs]
