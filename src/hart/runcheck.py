@@ -137,6 +137,8 @@ def refuse_test_episodes(config: dict) -> None:
     """``hart train`` must not see test data: no ``split: test`` row, no task of the test file beside it."""
     from hart.io import iter_jsonl
 
+    from hart.data.stats import LM_CORPORA
+
     episodes = Path((localize(config).get("train") or {}).get("episodes", ""))
     path = episodes / "train.jsonl" if episodes.is_dir() else episodes
     if not path.is_file():
@@ -152,7 +154,7 @@ def refuse_test_episodes(config: dict) -> None:
             raise HartError(f"{path}:{lineno}: an episode must be a JSON object, got {type(row).__name__}")
         if row.get("split") == "test":
             raise HartError(f"{path}:{lineno}: a test episode (split 'test') given to `hart train`")
-        if row.get("task") in test_tasks and row.get("benchmark") != "c4":  # C4: held-out segments, one pseudo-task
+        if row.get("task") in test_tasks and row.get("benchmark") not in LM_CORPORA:  # objectives, not tasks
             raise HartError(f"{path}:{lineno}: task {row['task']!r} is also in {test_path}: "
                             "train/test leakage")
 

@@ -65,6 +65,12 @@ def percentiles(counts: Counter) -> dict:
     return out
 
 
+# Language-modelling corpora: a "task" there is an objective over held-out text segments (C4's one
+# pseudo-task, the params study's generic copy / span-corruption rows), never an evaluated task, so
+# the same task name in train and test is not leakage.
+LM_CORPORA = frozenset({"c4", "params-lm"})
+
+
 class EpisodeWriter:
     """Write ``<out>/<split>.jsonl`` for each split and ``stats.json`` atomically (temp folder + rename)."""
 
@@ -102,7 +108,7 @@ class EpisodeWriter:
         split = rec["split"]
         if split not in self.files:
             raise HartError(f"{rec['task']}: episode {rec['id']!r} has split {split!r}, not one of {self.splits}")
-        if rec["task"] not in self.tasks[split] and self.benchmark != "c4":  # C4 splits segments of one pseudo-task
+        if rec["task"] not in self.tasks[split] and self.benchmark not in LM_CORPORA:
             other = next((s for s in self.splits if s != split and rec["task"] in self.tasks[s]), None)
             if other is not None:  # a task both trained on and tested on would inflate the score
                 raise HartError(f"task {rec['task']!r} is in both the {other} and the {split} list "

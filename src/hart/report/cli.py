@@ -39,7 +39,7 @@ def register(subparsers) -> None:
     f.add_argument("--out", required=True, help="output prefix")
     f.add_argument("--caption", default=None,
                    help="line under the figure (default: scale and seeds read from bare run paths)")
-        f.add_argument("--smooth", type=positive_int, default=None, help="moving-average window in log points (default 1 = raw)")
+    f.add_argument("--smooth", type=positive_int, default=None, help="moving-average window in log points (default 1 = raw)")
     f.add_argument("--config", help="config whose `report:` section supplies defaults (smooth)")
     f.set_defaults(func=main_figure)
 
