@@ -135,9 +135,8 @@ def verify_run(run: str | Path, config: dict) -> None:
 
 def refuse_test_episodes(config: dict) -> None:
     """``hart train`` must not see test data: no ``split: test`` row, no task of the test file beside it."""
-    from hart.io import iter_jsonl
-
     from hart.data.stats import LM_CORPORA
+    from hart.io import iter_jsonl
 
     episodes = Path((localize(config).get("train") or {}).get("episodes", ""))
     path = episodes / "train.jsonl" if episodes.is_dir() else episodes
