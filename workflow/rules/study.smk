@@ -6,6 +6,7 @@
 #   snakemake --cores 2 study         # full grid (every method, 3-5 seeds)
 #   snakemake --cores 2 study_quick   # seed 0 of every method (a subset of the same runs)
 
+
 include: "study_common.smk"
 
 
@@ -15,10 +16,10 @@ rule data_suite_params:
         sni=directory("data/suite-params/params-sni"),
         lm=directory("data/suite-params/params-lm"),
         tokenizer=directory("data/suite-params/tokenizer"),
-    conda:
-        ENV
     log:
         f"{LOGS}/data/suite-params.log",
+    conda:
+        ENV
     shell:
         "hart data suite --kind params --out data/suite-params --seed 0 --train-episodes 40000 > {log} 2>&1"
 
@@ -30,14 +31,14 @@ rule study_curve:
         test="data/episodes/params-sni/test.jsonl",
     output:
         curve="results/study/curves/{method}/seed{seed}.json",
+    log:
+        f"{LOGS}/study/curve-{{method}}-seed{{seed}}.log",
+    conda:
+        ENV
+    threads: 1
     params:
         run=lambda wc, input: os.path.dirname(input.done),
         limit=STUDY["curve_limit"],
-    conda:
-        ENV
-    log:
-        f"{LOGS}/study/curve-{{method}}-seed{{seed}}.log",
-    threads: 1
     shell:
         "hart report study-curve --run {params.run} --episodes {input.test} --limit {params.limit}"
         " --out {output.curve} > {log} 2>&1"
@@ -51,12 +52,12 @@ rule study:
         md="results/study/study.md",
         json="results/study/study.json",
         csv="results/study/study.csv",
-    params:
-        logs=study_logs,
-    conda:
-        ENV
     log:
         f"{LOGS}/study/study.log",
+    conda:
+        ENV
+    params:
+        logs=study_logs,
     shell:
         "hart report study --evaluations {input.evaluations} --tasks {input.tasks}/tasks.json"
         " --curves {input.curves} --logs {params.logs} --out results/study/study > {log} 2>&1"
@@ -70,12 +71,12 @@ rule study_quick:
         md="results/study/quick.md",
         json="results/study/quick.json",
         csv="results/study/quick.csv",
-    params:
-        logs=study_logs,
-    conda:
-        ENV
     log:
         f"{LOGS}/study/quick.log",
+    conda:
+        ENV
+    params:
+        logs=study_logs,
     shell:
         "hart report study --evaluations {input.evaluations} --tasks {input.tasks}/tasks.json"
         " --curves {input.curves} --logs {params.logs} --out results/study/quick > {log} 2>&1"

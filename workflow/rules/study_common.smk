@@ -6,7 +6,9 @@ for _m in STUDY["methods"]:
         raise ValueError(f"config/study.yaml: study.methods: no config/method/{_m}.yaml")
 
 # the folders `hart data suite --kind params` fills (produced_folder in common.smk)
-RAW_FOLDERS.update({f"data/suite-params/{d}": f"data/suite-params/{d}" for d in ("params-sni", "params-lm", "tokenizer")})
+RAW_FOLDERS.update(
+    {f"data/suite-params/{d}": f"data/suite-params/{d}" for d in ("params-sni", "params-lm", "tokenizer")}
+)
 
 
 def study_runs(seeds=None):
@@ -22,7 +24,11 @@ def study_runs(seeds=None):
 
 def study_inputs(seeds=None):
     runs = study_runs(seeds)
-    curves = [f"results/study/curves/{r.method}/seed{r.seed}.json" for r in runs if r.method in STUDY["curve_methods"]]
+    curves = [
+        f"results/study/curves/{r.method}/seed{r.seed}.json"
+        for r in runs
+        if r.method in STUDY["curve_methods"]
+    ]
     return {
         "evaluations": [evaluation(r) for r in runs],
         "logs": [f"{train_dir(r)}/done.json" for r in runs],
@@ -33,8 +39,6 @@ def study_inputs(seeds=None):
 
 for _run in study_runs():
     resolved(_run)  # compose and validate every study run's config at parse time
-
-
 
 
 def study_logs(wc, input):
