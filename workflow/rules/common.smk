@@ -51,10 +51,13 @@ def layer_paths(benchmark, scale=None, method=None):
 # Derived from the package's imports: model imports train, train imports data.
 _COMMON_CODE = [
     "src/hart/__init__.py",
+    "src/hart/argtypes.py",
     "src/hart/cli.py",
     "src/hart/config.py",
+    "src/hart/device.py",
     "src/hart/errors.py",
     "src/hart/io.py",
+    "src/hart/runcheck.py",
     "src/hart/settings.py",
     "src/hart/schemas",
 ]
