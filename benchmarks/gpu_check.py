@@ -75,7 +75,7 @@ def config(data: Path, scale: str, steps: int, batch: int, micro: int, **train) 
              "prefix_length": 32, "hyper_decoder_layers": 8, **LENGTHS}
     return {"model": model,
             "method": {"name": "hart", "generator": "hart", "fid": True, "input_field": "query",
-                       "consistency": {"alpha": 1.0, "pairing": "batch_mean"}},
+                       "consistency": {"alpha": 1.0, "pairing": "per_example"}},
             "train": {"episodes": str(data / "train.jsonl"), "steps": steps, "batch_size": batch,
                       "micro_batch_size": micro, "lr": 5e-5, "optimizer": "adam8bit", "checkpoint_every": 1000,
                       "log_every": 1, "seed": 0, "deterministic": False, "bf16": "auto",
