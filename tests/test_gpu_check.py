@@ -47,3 +47,19 @@ def test_its_configs_validate_and_its_flops_follow_the_plan(tmp_path):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_gpu_check_runs_on_a_gpu(tmp_path):
     assert _module().main(["--out", str(tmp_path), "--skip-xl"]) == 0
+
+
+def test_smoke_runs_every_step_on_the_cpu(tmp_path):
+    """`--smoke`: the same steps at toy size on the CPU, so the script cannot rot between GPU sessions
+    (it did twice: YAML read its JSON 5e-05 as a string, and its episodes became 'test' rows)."""
+    import json
+
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--out", str(tmp_path)], capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert set(figures["steps"]) == {"small", "small-deepspeed", "evaluate", "kill-resume", "large"}
+    assert not any("failed" in v for v in figures["steps"].values() if isinstance(v, dict))
+    assert len(figures["steps"]["small"]["losses"]) == 6 and figures["steps"]["small"]["precision"] == "fp32"
+    resumed = figures["steps"]["kill-resume"][0]
+    assert "relative gap 0.0e+00" in resumed, resumed

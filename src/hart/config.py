@@ -12,6 +12,7 @@ import copy
 import hashlib
 import json
 import math
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -69,6 +70,19 @@ class StrictLoader(yaml.SafeLoader):
                 raise HartError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1}, first on line {seen[key]})")
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 (PyYAML) reads `1e-4` and `5e-05` (what json.dumps writes for 5e-5) as strings: only a
+# number with a dot is a float there. Resolve them as YAML 1.2 and JSON do, on this loader only.
+StrictLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."))
 
 
 def check_values(data, source: str, limit: int = MAX_NODES) -> None:

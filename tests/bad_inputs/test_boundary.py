@@ -61,3 +61,19 @@ def test_real_process_prints_one_line_and_no_traceback(tmp_path):
     assert proc.stderr.strip().splitlines() == [f"hart train: error: {tmp_path / 'cfg.yaml'}: duplicate key 'train' "
                                                 "(line 2, first on line 1)"]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text, value", [("5e-05", 5e-05), ("1e-4", 1e-4), ("3E+2", 300.0), ("2.5e-3", 2.5e-3),
+                                         ("-1e-2", -0.01), ("0.5", 0.5)])
+def test_exponent_floats_are_numbers_not_strings(tmp_path, text, value):
+    """`lr: 1e-4` in YAML, or 5e-05 as json.dumps writes it, is a float (PyYAML alone reads a string,
+    which the schema then refused: benchmarks/gpu_check.py's JSON configs all failed this way)."""
+    from hart.config import load_yaml
+
+    (tmp_path / "c.yaml").write_text(f"train: {{lr: {text}, steps: 10}}\nname: '1e-4'\n")
+    data = load_yaml(tmp_path / "c.yaml")
+    assert isinstance(data["train"]["lr"], float) and data["train"]["lr"] == value
+    assert data["train"]["steps"] == 10 and data["name"] == "1e-4"  # ints and quoted strings unchanged
+    import yaml
+
+    assert yaml.safe_load("x: 1e-4")["x"] == "1e-4"  # the global SafeLoader is left as it was
