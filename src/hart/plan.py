@@ -42,6 +42,10 @@ PAPER = {
 GPUS = {"V100": ("fp32", 15.7), "A100": ("bf16", 312.0), "H100": ("bf16", 989.0)}
 DEFAULT_GPU = "A100"
 MFU = 0.40
+# The one measurement (docs/cluster.md, GPU check; one H200, bf16, 8-bit Adam, paper lengths): HART
+# trained at 0.3 % (small, micro-batch 8) and 0.9 % (Large, micro-batch 4) MFU, launch-bound by its
+# layer-by-layer generator. `hart plan` prints it beside rows of that generator; MFU stays an assumption.
+MEASURED_HART_MFU = {"small": 0.003, "large": 0.009}
 GPUS_PER_JOB = 8  # ZeRO-2 shards gradients and optimizer state over the job's GPUs
 REL_BUCKETS = 32
 C4_LENGTHS = dict(max_hyper_len=256, max_input_len=128, max_target_len=128)  # 512-token segments
@@ -284,6 +288,10 @@ def render(rows: list[Row], scale: str, target: str, mfu: float, gpus: int,
     total_flops = sum(r.flops for r in rows)
     total_hours = sum(r.gpu_hours for r in rows)
     lines.append(f"{'TOTAL':<40} {'':>9} {'':>10} {total_flops / 1e15:>10.1f} {total_hours:>9.1f}")
+    if any(r.job.split("/")[-1].startswith("hart") for r in rows):
+        lines.append(f"note: HART's layer-by-layer generator measured {MEASURED_HART_MFU['large']:.1%} MFU at Large on an H200"
+                     " (launch-bound; docs/cluster.md, GPU check): its rows above assume "
+                     f"{mfu:.0%}; measure with benchmarks/gpu_check.py and rerun with --mfu")
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from unitdata import tiny_config
 
@@ -122,3 +123,32 @@ def test_signal_to_one_rank_stops_all_at_one_step_and_resume_keeps_the_optimizer
     assert [r["step"] for r in b] == list(range(1, steps + 1))
     for ra, rb in zip(a, b):  # same tolerance as above (gloo's summation order)
         assert rb["loss_pred"] == pytest.approx(ra["loss_pred"], rel=1e-4), (ra["step"], stopped)
+
+
+def test_an_8bit_adam_partition_over_2_31_elements_is_refused_before_deepspeed_starts(monkeypatch):
+    """gpu_check's XL step on one H200 died inside bitsandbytes ("invalid argument ... ops.cu"):
+    ZeRO-2 gave 8-bit Adam one flat partition of ~2.9 B elements. wrap() must refuse it, naming
+    how many GPUs would do, before deepspeed.initialize (checked with a lowered limit)."""
+    from types import SimpleNamespace
+
+    import hart.train.distributed as d
+    from hart.errors import HartError
+
+    d.check_partition(2**31 - 1, 1, "adam8bit", 2)  # at the limit: fine
+    d.check_partition(3 * 2**31, 2, "adamw", 2)  # PyTorch's AdamW has no such limit
+    d.check_partition(3 * 2**31, 1, "adam8bit", 0)  # no ZeRO: tensors are stepped one by one
+    with pytest.raises(HartError, match=r"2,899,999,744 parameters.*at least 2 GPUs.*adamw"):
+        d.check_partition(2_899_999_744, 1, "adam8bit", 2)
+    d.check_partition(2_899_999_744, 2, "adam8bit", 2)  # 1.45 B per rank on two GPUs
+
+    monkeypatch.setattr(d, "BNB_MAX_ELEMENTS", 100)
+    started = []
+    import deepspeed
+
+    monkeypatch.setattr(deepspeed, "initialize", lambda **kw: started.append(kw))
+    model = torch.nn.Linear(20, 10)  # 210 trainable parameters > 100
+    ts = SimpleNamespace(deepspeed_config="config/deepspeed/zero2.json", batch_size=4, micro_batch_size=4,
+                         grad_clip=1.0, optimizer="adam8bit")
+    with pytest.raises(HartError, match=r"210 parameters.*at least 3 GPUs"):
+        d.Dist(forced=True).wrap(model, None, None, ts, 1)
+    assert started == []

@@ -34,8 +34,7 @@ def test_t5_large_and_xl_parameter_counts():
 def test_total_is_the_sum_of_rows(scale, target, capsys):
     rows = plan.plan(scale, target, CONFIG)
     text = plan.render(rows, scale, target, plan.MFU, plan.GPUS_PER_JOB)
-    total = text.splitlines()[-1].split()
-    assert total[0] == "TOTAL"
+    total = next(line for line in text.splitlines() if line.startswith("TOTAL")).split()
     assert float(total[-1]) == pytest.approx(sum(r.gpu_hours for r in rows), abs=0.051)
     assert float(total[-2]) == pytest.approx(sum(r.flops for r in rows) / 1e15, abs=0.051)
     assert "TFLOP/s" in text and "MFU" in text  # the assumed throughput is stated
@@ -78,3 +77,16 @@ def test_the_scale_gpu_model_comes_from_config():
     assert plan.gpu_for("xl", CONFIG)[0] == "A100"
     with pytest.raises(plan.HartError, match="GPU model 'K80'"):
         plan.gpu_for("xl", CONFIG, "K80")
+
+
+def test_hart_rows_carry_the_measured_mfu_note_and_others_do_not():
+    """HART's generator measured 0.9 % MFU at Large on an H200 (docs/cluster.md): a plan with HART
+    rows says so beside its 40 % assumption; one without them does not."""
+    row = lambda job: plan.Row(job, 10**9, 10**8, 10**6, 1e18, 2.0, 3.0)  # noqa: E731
+    with_hart = plan.render([row("train sni/lora"), row("train sni/hart-nolc")], "large", "table5", 0.4, 8)
+    assert with_hart.splitlines()[-1] == (
+        "note: HART's layer-by-layer generator measured 0.9% MFU at Large on an H200 (launch-bound; "
+        "docs/cluster.md, GPU check): its rows above assume 40%; measure with benchmarks/gpu_check.py and "
+        "rerun with --mfu")
+    without = plan.render([row("train sni/lora"), row("evaluate sni/lora")], "large", "table2", 0.4, 8)
+    assert "note:" not in without and without.splitlines()[-1].startswith("TOTAL")

@@ -20,8 +20,32 @@ from dataclasses import dataclass
 
 import torch
 
+from hart.errors import HartError
 from hart.train import checkpoint as ckpt
 
+# bitsandbytes' 8-bit Adam fails on one tensor of more than 2**31 elements: on an H200 (bnb 0.50.2,
+# torch 2.11+cu130) a tensor of 2**31 - 2**20 elements stepped and one of 2**31 + 2**20 ended the
+# process with "Error invalid argument at line 177 in file /src/csrc/ops.cu"
+# (benchmarks/gpu_bnb_limit.py, benchmarks/measured/h200-2026-11-29/bnb.log). ZeRO-1/2 hands the
+# optimizer ONE flat partition per rank, so HART-XL (about 2.9 B trainable parameters) on one GPU
+# died there (gpu_check's XL step).
+BNB_MAX_ELEMENTS = 2**31 - 1
+
+
+def check_partition(trainable: int, world: int, optimizer: str, stage: int) -> None:
+    """Refuse, before DeepSpeed starts, a ZeRO partition that 8-bit Adam cannot step.
+
+    ZeRO-1/2 flattens the trainable parameters into one buffer per rank (``trainable / world``
+    elements, padded); without ZeRO each rank's optimizer steps every tensor whole, all far below
+    the limit at the paper's sizes."""
+    if optimizer != "adam8bit" or stage not in (1, 2):
+        return
+    per_rank = -(-trainable // world)
+    if per_rank > BNB_MAX_ELEMENTS:
+        need = -(-trainable // BNB_MAX_ELEMENTS)
+        raise HartError(f"train.optimizer adam8bit with ZeRO-{stage} on {world} process(es): each rank's flat "
+                        f"partition holds {per_rank:,} parameters, more than bitsandbytes' 8-bit Adam can step "
+                        f"(2**31 elements); run on at least {need} GPUs, or set train.optimizer: adamw")
 
 
 @dataclass
@@ -40,7 +64,7 @@ class Dist:
     def wrap(self, model, optimizer, scheduler, ts, n_micro: int, precision: str = "fp32"):
         if self.world == 1 and not self.forced:
             return None
-        import deepspeed
+        import deepspeed  # noqa: F401  (before the checks: a missing DeepSpeed is the first thing to say)
 
         from hart.config import project_path
 
@@ -54,6 +78,8 @@ class Dist:
             "bf16": {"enabled": precision == "bf16"},  # hart.device.precision: never fp16 (T5 overflows)
         })
         params = [p for p in model.parameters() if p.requires_grad]
+        check_partition(sum(p.numel() for p in params), self.world, ts.optimizer,
+                        ds_config.get("zero_optimization", {}).get("stage", 0))
         engine, _, _, _ = deepspeed.initialize(model=model, optimizer=optimizer, model_parameters=params,
                                                lr_scheduler=None, config=ds_config)
         self.engine = engine
