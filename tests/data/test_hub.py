@@ -8,10 +8,7 @@ the model is loaded through ``hart.model.t5.load_pretrained``, the code the clus
 """
 
 import hashlib
-import json
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,91 +16,26 @@ import torch
 
 from hart.data.download import download_source, read_lock
 from hart.errors import HartError
+from hubserver import TOKENIZER_FILES, Hub, small_lm_adapt_snapshot
 
 COMMITS = {"google/t5-small-st": "a" * 40, "google/t5-small-bin": "b" * 40}
-TOKENIZER_FILES = ("tokenizer.json", "spiece.model", "tokenizer_config.json", "special_tokens_map.json")
 
 
 @pytest.fixture(scope="module")
 def repos(shared_data, tmp_path_factory):
     """{repo: folder} and the random model they hold."""
-    from transformers import T5Config
-
-    from hart.evaluate.plain import random_t5
-
     root = tmp_path_factory.mktemp("hubrepos")
-    model = random_t5(T5Config.from_pretrained(shared_data / "t5" / "small-lm-adapt-arch"), seed=3)
-    torch.nn.init.normal_(model.lm_head.weight, std=0.05)  # an untied head that differs from the embedding
     st, binary = root / "st", root / "bin"
-    model.save_pretrained(st)  # config.json, generation_config.json, model.safetensors
-    for name in TOKENIZER_FILES:
-        shutil.copy(shared_data / "t5" / "tokenizer" / name, st / name)
+    model = small_lm_adapt_snapshot(shared_data, st)
     shutil.copytree(st, binary)
     (binary / "model.safetensors").unlink()
     torch.save(model.state_dict(), binary / "pytorch_model.bin")  # shared embeddings stay shared
     return {"google/t5-small-st": st, "google/t5-small-bin": binary}, model
 
 
-class Hub:
-    """The few endpoints huggingface_hub uses: model_info and resolve (HEAD/GET)."""
-
-    def __init__(self, repos: dict[str, Path]):
-        self.repos, self.requests = repos, []
-        hub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_HEAD(self):
-                self._serve(body=False)
-
-            def do_GET(self):
-                self._serve(body=True)
-
-            def _serve(self, body):
-                hub.requests.append((self.command, self.path))
-                parts = self.path.split("?")[0].strip("/").split("/")
-                if parts[:2] == ["api", "models"]:
-                    repo = "/".join(parts[2:4])
-                    if repo not in hub.repos:
-                        return self._send(404, b"{}")
-                    files = sorted(p.name for p in hub.repos[repo].iterdir())
-                    data = json.dumps({"id": repo, "modelId": repo, "sha": COMMITS[repo],
-                                       "siblings": [{"rfilename": f} for f in files]}).encode()
-                    return self._send(200, data, {"Content-Type": "application/json"})
-                repo, rest = "/".join(parts[:2]), parts[2:]
-                if repo not in hub.repos or rest[:1] != ["resolve"] or rest[1] not in ("main", COMMITS[repo]):
-                    return self._send(404, b"not found")
-                path = hub.repos[repo] / "/".join(rest[2:])
-                if not path.is_file():
-                    return self._send(404, b"not found", {"X-Error-Code": "EntryNotFound"})
-                data = path.read_bytes()
-                self._send(200, data if body else b"", {"X-Repo-Commit": COMMITS[repo],
-                                                         "ETag": f'"{hashlib.sha256(data).hexdigest()}"'},
-                           length=len(data))
-
-            def _send(self, code, data, headers=None, length=None):
-                self.send_response(code)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data) if length is None else length))
-                self.end_headers()
-                if data:
-                    self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def hub(repos, monkeypatch, tmp_path):
-    server = Hub(repos[0])
+    server = Hub(repos[0], COMMITS)
     monkeypatch.setenv("HF_ENDPOINT", server.url)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # never the user's cache
     yield server

@@ -17,7 +17,7 @@ from pathlib import Path
 from hart.errors import HartError
 from hart.argtypes import nonneg_int
 
-SOURCES = ("sni", "p3", "c4", "t5")
+SOURCES = ("sni", "p3", "c4", "t5", "hub")  # hub: pretrained weights (hart.data.hub)
 BENCHMARKS = ("sni", "suite-sni", "p3", "suite-p3", "c4")
 
 
