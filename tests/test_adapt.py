@@ -8,8 +8,6 @@ import torch
 from safetensors.torch import load_file
 
 from hart.cli import main
-from hart.train.loop import train
-from unitdata import tiny_config
 
 TASK = {
     "Definition": ["Reverse the order of the words."],
@@ -21,22 +19,11 @@ TASK = {
 
 
 @pytest.fixture(scope="module")
-def runs(unit_data, tmp_path_factory):
-    episodes, tok = unit_data
-    root = tmp_path_factory.mktemp("adapt")
-    out = {}
-    for name, method, seed in (("hart", "hart", 0), ("hart_b", "hart", 1)):
-        cfg = tiny_config(episodes, tok, method, steps=3)
-        cfg["model"]["seed"] = seed
-        assert train(cfg, root / name) == 0
-        out[name] = root / name
-    cfg = tiny_config(episodes, tok, "hart", steps=2)
-    cfg["method"] = {"name": "bidir-layerwise", "generator": "layerwise", "fid": True, "input_field": "query"}
-    assert train(cfg, root / "layerwise") == 0
-    out["layerwise"] = root / "layerwise"
-    (root / "task.json").write_text(json.dumps(TASK))
-    out["task"] = root / "task.json"
-    return out
+def runs(trained_runs, tmp_path_factory):
+    """The session's trained runs (tests/conftest.py) and this module's task file."""
+    task = tmp_path_factory.mktemp("adapt") / "task.json"
+    task.write_text(json.dumps(TASK))
+    return {**trained_runs, "task": task}
 
 
 def test_adapt_one_forward_saves_prefixes_equal_to_direct_computation(runs, tmp_path, capsys):
