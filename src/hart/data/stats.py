@@ -120,9 +120,12 @@ class EpisodeWriter:
         self.files[split].write(json.dumps(rec, sort_keys=True, ensure_ascii=False) + "\n")
 
     def note_truncation(self, task: str, demonstrations_dropped: int, cut: bool) -> None:
-        """Record that a task's hypernetwork input lost demonstrations or was cut (only when it did)."""
-        if demonstrations_dropped or cut:
-            self.truncated[task] = {"demonstrations_dropped": demonstrations_dropped, "cut": bool(cut)}
+        """Count a hypernetwork input of ``task`` that lost demonstrations or was cut (only when it did).
+
+        Per task: ``hyper_inputs`` truncated (S-NI: one per task, every episode shares it; P3: one per
+        episode, each has its own 16 shots), ``demonstrations_dropped`` summed over them, ``cut`` how many
+        were still too long after dropping and were cut at the token limit."""
+        count_truncation(self.truncated, task, demonstrations_dropped, cut)
 
     def stats(self) -> dict:
         per_split = {
@@ -133,11 +136,8 @@ class EpisodeWriter:
             }
             for s in self.splits
         }
-        truncation = {"tasks_with_dropped_demonstrations": sum(1 for t in self.truncated.values()
-                                                                if t["demonstrations_dropped"]),
-                      "tasks_cut": sum(1 for t in self.truncated.values() if t["cut"]), "per_task": self.truncated}
-        return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split, "truncation": truncation,
-                **self.extra}
+        return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split,
+                "truncation": truncation_summary(self.truncated), **self.extra}
 
     def check_unique_ids(self) -> None:
         """A HartError naming the task and id when an episode id repeats within a split."""
@@ -180,6 +180,23 @@ class EpisodeWriter:
             if folder == self.created_root:
                 break
             folder = folder.parent
+
+
+def count_truncation(per_task: dict[str, dict], task: str, demonstrations_dropped: int, cut: bool) -> None:
+    """Add one truncated hypernetwork input of ``task`` to ``per_task`` (nothing when none was lost)."""
+    if demonstrations_dropped or cut:
+        t = per_task.setdefault(task, {"hyper_inputs": 0, "demonstrations_dropped": 0, "cut": 0})
+        t["hyper_inputs"] += 1
+        t["demonstrations_dropped"] += int(demonstrations_dropped)
+        t["cut"] += int(bool(cut))
+
+
+def truncation_summary(per_task: dict[str, dict]) -> dict:
+    """``stats.json`` → ``truncation``: counts over tasks and the per-task records (note_truncation)."""
+    return {"tasks_with_dropped_demonstrations": sum(1 for t in per_task.values() if t["demonstrations_dropped"]),
+            "tasks_cut": sum(1 for t in per_task.values() if t["cut"]),
+            "hyper_inputs_truncated": sum(t["hyper_inputs"] for t in per_task.values()),
+            "per_task": dict(sorted(per_task.items()))}
 
 
 def _remove_stale_stages(out: Path) -> None:
