@@ -88,16 +88,19 @@ def trained_runs(unit_data, tmp_path_factory):
 @pytest.fixture(scope="session")
 def trained_run_factory(unit_data, tmp_path_factory):
     """``make(name, method="hart", **config_edits)``: one more tiny trained run (2 steps), built once per
-    session and name; ``config_edits`` maps a section to the keys it updates (``run={"benchmark": ...}``)."""
+    session and name; ``method`` names a unitdata.tiny_config method or is a method section;
+    ``config_edits`` maps a section to the keys it updates (``run={"benchmark": ...}``)."""
     from hart.train.loop import train
     from unitdata import tiny_config
 
     episodes, tok = unit_data
     root, made = tmp_path_factory.mktemp("more-runs"), {}
 
-    def make(name: str, method: str = "hart", **edits):
+    def make(name: str, method: str | dict = "hart", **edits):
         if name not in made:
-            cfg = tiny_config(episodes, tok, method, steps=2)
+            cfg = tiny_config(episodes, tok, method if isinstance(method, str) else "hart", steps=2)
+            if isinstance(method, dict):  # a method section, e.g. from config/method/<name>.yaml
+                cfg["method"] = method
             for section, keys in edits.items():
                 cfg.setdefault(section, {}).update(keys)
             assert train(cfg, root / name) == 0

@@ -256,8 +256,11 @@ def check_base(run: Path, config: dict, record: dict) -> None:
 
     want = record.get("base_sha256")
     base = (localize(config).get("model") or {}).get("base_checkpoint")
-    if not want or not base:
+    if not base:
         return
+    if not isinstance(want, str) or not want:  # training records it whenever the base existed
+        raise HartError(f"{run / 'done.json'}: records no base_sha256 for model.base_checkpoint {base} "
+                        "(done.json edited, or trained before bases were recorded: retrain)")
     if not Path(base).is_file():
         raise HartError(f"{base}: base checkpoint of {run} not found (model.base_checkpoint)")
     if sha256(Path(base)) != want:
