@@ -131,13 +131,18 @@ class EpisodeWriter:
         per_split = {
             s: {
                 "tasks": len(self.tasks[s]),
+                "task_names": sorted(self.tasks[s]),  # hart train's leakage check reads these, not the files
                 "instances": len(self.ids[s]),
                 "token_length_percentiles": {f: percentiles(c) for f, c in self.lengths[s].items()},
             }
             for s in self.splits
         }
+        for fh in self.files.values():
+            if not fh.closed:
+                fh.flush()  # the sizes below are the bytes written so far (all of them once writing is done)
         return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split,
-                "truncation": truncation_summary(self.truncated), **self.extra}
+                "truncation": truncation_summary(self.truncated), "files": file_sizes(self.tmp, self.splits),
+                **self.extra}
 
     def check_unique_ids(self) -> None:
         """A HartError naming the task and id when an episode id repeats within a split."""
@@ -180,6 +185,12 @@ class EpisodeWriter:
             if folder == self.created_root:
                 break
             folder = folder.parent
+
+
+def file_sizes(folder: Path, splits) -> dict:
+    """``stats.json`` → ``files``: the byte size of each split file, so a reader of ``task_names``
+    (hart.runcheck.refuse_test_episodes) can tell the stats still describe the files beside them."""
+    return {f"{s}.jsonl": {"bytes": (Path(folder) / f"{s}.jsonl").stat().st_size} for s in splits}
 
 
 def count_truncation(per_task: dict[str, dict], task: str, demonstrations_dropped: int, cut: bool) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from hart.data import formats
-from hart.data.stats import count_truncation, truncation_summary
+from hart.data.stats import count_truncation, file_sizes, truncation_summary
 from hart.data.suite.p3_heldout import HELD_OUT_DATASETS
 from hart.data.suite.p3_train import TRAIN_DATASETS
 from hart.data.suite.p3_types import Dataset, render
@@ -149,6 +149,7 @@ def _stats(episodes: list[dict], lengths_of: Callable[[list[str]], list[int]], u
             "instances": len(eps),
             "templates": len({(e["task"], e["template"]) for e in eps}),
             "per_task": dict(sorted(Counter(e["task"] for e in eps).items())),
+            "task_names": sorted({e["task"] for e in eps}),  # hart train's leakage check reads these
             "token_length": {f: {"mean": round(sum(v) / len(v), 1), "max": max(v)} for f, v in lengths.items()},
         }
     return {"benchmark": BENCHMARK, "length_unit": unit, **out}
@@ -187,6 +188,7 @@ def write_p3(out: str | Path, seed: int, tokenizer=None, max_hyper_len: int = 10
         for split in ("train", "test"):
             lines = (json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in episodes if e["split"] == split)
             (tmp / f"{split}.jsonl").write_text("".join(lines), encoding="utf-8")
+        stats["files"] = file_sizes(tmp, ("train", "test"))
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
         if out.exists():
             shutil.rmtree(out)
