@@ -12,6 +12,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -257,6 +258,32 @@ class RunLock:
                 if folder == self.created:
                     break
                 folder = folder.parent
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def stage_dir(parent: str | Path, name: str) -> Path:
+    """A new private folder ``<parent>/.<name>.<pid>.<random>`` to build an output in before renaming it
+    into place. Stages of earlier builds whose process is dead (kill -9, power loss) are removed
+    first, and so are pid-less ``.<name>.<random>`` stages of older code: an interrupted build never
+    leaves a hidden folder (inside a DVC-tracked output) that no later run removes."""
+    parent = Path(parent)
+    for old in parent.glob(f".{name}.*"):
+        rest = old.name[len(name) + 2:]
+        pid, _, tail = rest.partition(".")
+        stale = (pid.isdigit() and tail and not pid_alive(int(pid))) or (not tail and len(rest) == 8)
+        if stale and old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", dir=parent))
 
 
 _FAULT_COUNTS: dict[str, int] = {}

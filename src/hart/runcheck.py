@@ -258,15 +258,15 @@ def store_with_run(out: Path, config: dict) -> dict:
     """Copy the tokenizer into the run folder and return what done.json records about external inputs
     (the base checkpoint's sha256), so the folder can be moved or copied and still be checked."""
     import shutil
-    import tempfile
 
+    from hart.io import stage_dir
     from hart.train.checkpoint import sha256
 
     local = localize(config)
     model = local.get("model") or {}
     tok = Path(model.get("tokenizer", ""))
     if tok.is_dir():
-        stage = Path(tempfile.mkdtemp(prefix=".tokenizer.", dir=out))
+        stage = stage_dir(out, "tokenizer")
         try:
             shutil.copytree(tok, stage / "tokenizer")
             shutil.rmtree(out / "tokenizer", ignore_errors=True)

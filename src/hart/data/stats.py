@@ -18,14 +18,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Callable
 
 from hart.errors import HartError
-from hart.io import iter_jsonl
+from hart.io import iter_jsonl, stage_dir
 
 FIELDS = {
     "benchmark": str, "task": str, "template": (str, type(None)), "id": str, "split": str,
@@ -86,8 +85,9 @@ class EpisodeWriter:
         self.out.mkdir(parents=True, exist_ok=True)
         # staged BESIDE the output (never inside the DVC-tracked folder); a killed build's stage is removed
         # by the next build (its pid is in the name and no longer alive)
-        _remove_stale_stages(self.out)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.episodes.{os.getpid()}.", dir=self.out.parent))
+        for legacy in self.out.glob(".episodes.*"):  # the old layout staged inside the output
+            shutil.rmtree(legacy, ignore_errors=True)
+        self.tmp = stage_dir(self.out.parent, f"{self.out.name}.episodes")
         self.files = {s: open(self.tmp / f"{s}.jsonl", "w", encoding="utf-8") for s in self.splits}
         self.ids = {s: array("Q") for s in self.splits}  # 8-byte digests of the episode ids
         self.tasks = {s: set() for s in self.splits}
@@ -208,27 +208,6 @@ def truncation_summary(per_task: dict[str, dict]) -> dict:
             "tasks_cut": sum(1 for t in per_task.values() if t["cut"]),
             "hyper_inputs_truncated": sum(t["hyper_inputs"] for t in per_task.values()),
             "per_task": dict(sorted(per_task.items()))}
-
-
-def _remove_stale_stages(out: Path) -> None:
-    """Remove ``.<name>.episodes.<pid>.*`` stages of builds that died (kill -9), and legacy stages inside."""
-    stages = list(out.parent.glob(f".{out.name}.episodes.*")) + list(out.glob(".episodes.*"))
-    for stage in stages:
-        parts = stage.name.split(".")
-        pid = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
-        if pid is not None and _alive(pid):
-            continue
-        shutil.rmtree(stage, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _digest(episode_id: str) -> int:

@@ -18,7 +18,6 @@ import json
 import os
 import random
 import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
@@ -28,6 +27,7 @@ from hart.data.stats import count_truncation, file_sizes, truncation_summary
 from hart.data.suite.p3_heldout import HELD_OUT_DATASETS
 from hart.data.suite.p3_train import TRAIN_DATASETS
 from hart.data.suite.p3_types import Dataset, render
+from hart.io import stage_dir
 
 N_TRAIN = 100  # examples per training dataset (each rendered with every template)
 N_TEST = 100  # examples per held-out dataset (each rendered with every template)
@@ -183,7 +183,7 @@ def write_p3(out: str | Path, seed: int, tokenizer=None, max_hyper_len: int = 10
     })  # fmt: skip
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = stage_dir(out.parent, out.name)
     try:
         for split in ("train", "test"):
             lines = (json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in episodes if e["split"] == split)
