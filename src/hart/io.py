@@ -15,9 +15,20 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
 
 from hart.errors import HartError
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """mkstemp ``.<name>.<pid>.<random>.tmp`` beside ``path``, after removing the temporaries of earlier
+    writers of the same file whose process died mid-write (kill -9): none is left in an output folder."""
+    for old in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        pid = old.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)) and old.is_file():
+            old.unlink(missing_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
 
 
 @contextmanager
@@ -27,7 +38,7 @@ def atomic_path(path: str | Path):
     if path.is_dir():
         raise HartError(f"{path}: is a folder; an output file is needed here")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temp_beside(path)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -69,7 +80,7 @@ def write_together(files: dict) -> None:
                 raise HartError(f"{path}: is a folder; an output file is needed here")
             created += [d for d in [path.parent, *path.parent.parents] if not d.exists()]
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            fd, tmp = _temp_beside(path)
             staged.append((Path(tmp), path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)

@@ -45,3 +45,22 @@ def test_data_suite_removes_a_killed_builds_stage_inside_its_output(tmp_path, ca
     (out / ".suite-build.ab12cd34").mkdir()  # the old code's pid-less name
     assert main(["data", "suite", "--out", str(out), "--vocab-size", "300"]) == 0, capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["suite-p3", "suite-sni", "tokenizer"]
+
+
+def test_file_temporaries_of_a_killed_writer_are_removed(tmp_path, capsys):
+    """A writer killed between staging and renaming leaves ``.<name>.<pid>.<random>.tmp`` beside the
+    output; the next write of that file removes it (a live writer's temporary is kept)."""
+    from hart.cli import main
+    from hart.io import write_together
+
+    out = tmp_path / "out"
+    out.mkdir()
+    dead, live = out / f".log.csv.{DEAD}.ab12.tmp", out / f".log.csv.{os.getpid()}.cd34.tmp"
+    other = out / f".other.csv.{DEAD}.ef56.tmp"  # another file's temporary: left to that file's next write
+    for p in (dead, live, other):
+        p.write_text("partial")
+    (tmp_path / "log.jsonl").write_text('{"step": 1, "loss_pred": 2.0}\n')
+    assert main(["report", "log-csv", str(tmp_path / "log.jsonl"), str(out / "log.csv")]) == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == sorted(["log.csv", live.name, other.name])
+    write_together({out / "other.csv": "a\n", out / "third.csv": "b\n"})
+    assert sorted(p.name for p in out.iterdir()) == sorted(["log.csv", live.name, "other.csv", "third.csv"])
