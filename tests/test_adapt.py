@@ -111,6 +111,24 @@ def test_attention_map_for_figure_1(runs, unit_data, tmp_path, capsys):
     assert "bidir-layerwise" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("benchmark,eos", [("suite-p3", False), ("p3", False), ("suite-sni", True)])
+def test_attention_tokenizes_by_the_benchmarks_eos_rule(benchmark, eos, runs, unit_data, tmp_path, monkeypatch):
+    """Figure 1 reads each hyper_input as training did: P3 without EOS, S-NI with it."""
+    from hart.model import adapted
+
+    episodes, _ = unit_data
+    row = dict(json.loads(episodes.read_text().splitlines()[0]), benchmark=benchmark)
+    path = tmp_path / "eps.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    seen, real = [], adapted.AdaptedT5.task_state
+    monkeypatch.setattr(adapted.AdaptedT5, "task_state",
+                        lambda self, ids, *a, **k: seen.append(ids[0].tolist()) or real(self, ids, *a, **k))
+    assert main(["attention", "--checkpoint", str(runs["layerwise"]), "--episodes", str(path), "--out",
+                 str(tmp_path / "a.safetensors")]) == 0
+    _, tok, _ = adapted.load(runs["layerwise"])
+    assert seen == [tok(row["hyper_input"], add_special_tokens=eos)["input_ids"]]
+
+
 SHOTS_TASK = {"Positive Examples": [{"input": f"Input: {a} {b} {c}", "output": f"{c} {b} {a}"}
                                     for a, b, c in [("red", "blue", "green"), ("cat", "dog", "bird"),
                                                     ("tree", "stone", "river"), ("cloud", "sun", "moon")] * 4]}
