@@ -8,10 +8,11 @@ TASK.json is in the S-NI schema: ``Definition`` and ``Positive Examples`` are re
 once (a P3-trained run reads the "16-Shots" format instead: up to 16 positive examples, each
 ``input`` + newline + ``output``, joined by blank lines, no EOS, as in its training episodes);
 demonstrations that do not fit ``max_hyper_len`` are dropped with a warning, and prefixes.json
-records the text the hypernetwork read. The prefixes (and, with fusion-in-decoder, the hypernet encoder output the main decoder
-attends to) are saved to ``DIR/prefixes.safetensors`` with ``DIR/prefixes.json`` naming the base
-model, the shapes and the hypernetwork checkpoint (sha256) they came from. Queries are answered
-greedily; the task's own instances are scored (ROUGE-L, exact match) when they carry outputs.
+records the text the hypernetwork read. The prefixes (and, with fusion-in-decoder, the hypernet
+encoder output the main decoder attends to) are saved to ``DIR/prefixes.safetensors`` with
+``DIR/prefixes.json`` naming the base model, the shapes and the hypernetwork checkpoint (sha256)
+they came from. Queries are answered greedily; the task's own instances are scored (ROUGE-L,
+exact match) when they carry outputs.
 ``--prefixes DIR`` answers later queries from saved prefixes with the hypernetwork removed.
 """
 

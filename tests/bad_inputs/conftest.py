@@ -1,4 +1,5 @@
-"""Shared by the adversarial suite: trained tiny runs (read-only, from tests/conftest.py) and ``expect``, the one assertion.
+"""Shared by the adversarial suite: ``runs``, the trained tiny runs of tests/conftest.py (read-only),
+and ``expect``, the one assertion.
 
 ``expect(argv, needles, watch)`` runs the real CLI in-process and checks, for every case:
 (1) the exit status (2 for a user error, argparse's 2 for a bad option), (2) exactly one ``error:``

@@ -57,7 +57,8 @@ def _argv(command, run, tmp_path):
     if command == "evaluate":
         cfg = write_jsonl(tmp_path / "eval.yaml", ["evaluate: {batch_size: 4, max_new_tokens: 3}"])
         eps = write_jsonl(tmp_path / "test.jsonl", eval_rows())
-        return ["evaluate", "--config", cfg, "--checkpoint", run, "--episodes", eps, "--out", tmp_path / "ev" / "r.json"]
+        return ["evaluate", "--config", cfg, "--checkpoint", run, "--episodes", eps,
+                "--out", tmp_path / "ev" / "r.json"]
     task = tmp_path / "task.json"
     task.write_text(json.dumps({"Definition": ["d"], "Positive Examples": [{"input": "a", "output": "b"}]}))
     return ["adapt", "--checkpoint", run, "--task", task, "--out", tmp_path / "ev"]
@@ -102,7 +103,8 @@ def test_adapt_refuses_a_method_without_hypernetwork(method, source, plain_runs,
         argv = ["adapt", "--checkpoint", plain_runs[method], "--task", task, "--out", tmp_path / "ad", "--query", "x"]
         watch = [tmp_path / "ad"]
     else:  # prefixes a hart run made, offered to a run that has no hypernetwork
-        assert main(["adapt", "--checkpoint", str(runs["hart"]), "--task", str(task), "--out", str(tmp_path / "p")]) == 0
+        made = main(["adapt", "--checkpoint", str(runs["hart"]), "--task", str(task), "--out", str(tmp_path / "p")])
+        assert made == 0
         argv = ["adapt", "--checkpoint", plain_runs[method], "--prefixes", tmp_path / "p", "--query", "x"]
         watch = [tmp_path / "p"]
     expect(argv, [str(plain_runs[method]), f"method '{method}'", "no hypernetwork"], watch=watch)

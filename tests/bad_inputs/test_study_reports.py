@@ -28,8 +28,8 @@ def study(tmp_path):
     write_jsonl(log, [{"step": s, "loss_pred": 2.0 - s / 100} for s in range(1, 61)])
 
     def argv():
-        return ["report", "study", "--evaluations", ev, ev.with_name("seed1.json"), "--tasks", tmp_path / "tasks.json", "--logs", log,
-                "--out", tmp_path / "out" / "study"]
+        return ["report", "study", "--evaluations", ev, ev.with_name("seed1.json"), "--tasks", tmp_path / "tasks.json",
+                "--logs", log, "--out", tmp_path / "out" / "study"]
     return argv, tmp_path
 
 
