@@ -61,3 +61,49 @@ def suite_sni_raw(tmp_path_factory):
     out = tmp_path_factory.mktemp("suite-sni") / "raw"
     write_sni_raw(out, seed=0)
     return out
+
+
+@pytest.fixture(scope="session")
+def trained_runs(unit_data, tmp_path_factory):
+    """Tiny trained runs shared by tests/test_adapt.py and tests/bad_inputs/ (read-only: a test that
+    changes one works on a copy): ``hart`` (seed 0), ``hart_b`` (seed 1), ``layerwise`` (bidir-layerwise)."""
+    from hart.train.loop import train
+    from unitdata import tiny_config
+
+    episodes, tok = unit_data
+    root = tmp_path_factory.mktemp("trained-runs")
+    out = {}
+    for name, seed in (("hart", 0), ("hart_b", 1)):
+        cfg = tiny_config(episodes, tok, "hart", steps=2)
+        cfg["model"]["seed"] = seed
+        assert train(cfg, root / name) == 0
+        out[name] = root / name
+    cfg = tiny_config(episodes, tok, "hart", steps=2)
+    cfg["method"] = {"name": "bidir-layerwise", "generator": "layerwise", "fid": True, "input_field": "query"}
+    assert train(cfg, root / "layerwise") == 0
+    out["layerwise"] = root / "layerwise"
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained_run_factory(unit_data, tmp_path_factory):
+    """``make(name, method="hart", **config_edits)``: one more tiny trained run (2 steps), built once per
+    session and name; ``method`` names a unitdata.tiny_config method or is a method section;
+    ``config_edits`` maps a section to the keys it updates (``run={"benchmark": ...}``)."""
+    from hart.train.loop import train
+    from unitdata import tiny_config
+
+    episodes, tok = unit_data
+    root, made = tmp_path_factory.mktemp("more-runs"), {}
+
+    def make(name: str, method: str | dict = "hart", **edits):
+        if name not in made:
+            cfg = tiny_config(episodes, tok, method if isinstance(method, str) else "hart", steps=2)
+            if isinstance(method, dict):  # a method section, e.g. from config/method/<name>.yaml
+                cfg["method"] = method
+            for section, keys in edits.items():
+                cfg.setdefault(section, {}).update(keys)
+            assert train(cfg, root / name) == 0
+            made[name] = root / name
+        return made[name]
+    return make

@@ -8,8 +8,6 @@ import torch
 from safetensors.torch import load_file
 
 from hart.cli import main
-from hart.train.loop import train
-from unitdata import tiny_config
 
 TASK = {
     "Definition": ["Reverse the order of the words."],
@@ -21,22 +19,11 @@ TASK = {
 
 
 @pytest.fixture(scope="module")
-def runs(unit_data, tmp_path_factory):
-    episodes, tok = unit_data
-    root = tmp_path_factory.mktemp("adapt")
-    out = {}
-    for name, method, seed in (("hart", "hart", 0), ("hart_b", "hart", 1)):
-        cfg = tiny_config(episodes, tok, method, steps=3)
-        cfg["model"]["seed"] = seed
-        assert train(cfg, root / name) == 0
-        out[name] = root / name
-    cfg = tiny_config(episodes, tok, "hart", steps=2)
-    cfg["method"] = {"name": "bidir-layerwise", "generator": "layerwise", "fid": True, "input_field": "query"}
-    assert train(cfg, root / "layerwise") == 0
-    out["layerwise"] = root / "layerwise"
-    (root / "task.json").write_text(json.dumps(TASK))
-    out["task"] = root / "task.json"
-    return out
+def runs(trained_runs, tmp_path_factory):
+    """The session's trained runs (tests/conftest.py) and this module's task file."""
+    task = tmp_path_factory.mktemp("adapt") / "task.json"
+    task.write_text(json.dumps(TASK))
+    return {**trained_runs, "task": task}
 
 
 def test_adapt_one_forward_saves_prefixes_equal_to_direct_computation(runs, tmp_path, capsys):
@@ -122,3 +109,81 @@ def test_attention_map_for_figure_1(runs, unit_data, tmp_path, capsys):
     torch.testing.assert_close(amap.sum(-1), torch.ones(2))
     assert main(["attention", "--checkpoint", str(runs["hart"]), "--episodes", str(episodes), "--out", str(tmp_path / "x")]) == 2
     assert "bidir-layerwise" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("benchmark,eos", [("suite-p3", False), ("p3", False), ("suite-sni", True)])
+def test_attention_tokenizes_by_the_benchmarks_eos_rule(benchmark, eos, runs, unit_data, tmp_path, monkeypatch):
+    """Figure 1 reads each hyper_input as training did: P3 without EOS, S-NI with it."""
+    from hart.model import adapted
+
+    episodes, _ = unit_data
+    row = dict(json.loads(episodes.read_text().splitlines()[0]), benchmark=benchmark)
+    path = tmp_path / "eps.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    seen, real = [], adapted.AdaptedT5.task_state
+    monkeypatch.setattr(adapted.AdaptedT5, "task_state",
+                        lambda self, ids, *a, **k: seen.append(ids[0].tolist()) or real(self, ids, *a, **k))
+    assert main(["attention", "--checkpoint", str(runs["layerwise"]), "--episodes", str(path), "--out",
+                 str(tmp_path / "a.safetensors")]) == 0
+    _, tok, _ = adapted.load(runs["layerwise"])
+    assert seen == [tok(row["hyper_input"], add_special_tokens=eos)["input_ids"]]
+
+
+SHOTS_TASK = {"Positive Examples": [{"input": f"Input: {a} {b} {c}", "output": f"{c} {b} {a}"}
+                                    for a, b, c in [("red", "blue", "green"), ("cat", "dog", "bird"),
+                                                    ("tree", "stone", "river"), ("cloud", "sun", "moon")] * 4]}
+
+
+@pytest.fixture(scope="module")
+def p3_runs(trained_run_factory, unit_data, tmp_path_factory):
+    """A hart run whose run.benchmark is suite-p3, and one trained on P3 episodes without run.benchmark."""
+    episodes, _ = unit_data
+    rows = [dict(json.loads(line), benchmark="suite-p3") for line in episodes.read_text().splitlines()]
+    p3_eps = tmp_path_factory.mktemp("p3-eps") / "train.jsonl"
+    p3_eps.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return {"named": trained_run_factory("p3-named", run={"benchmark": "suite-p3"}),
+            "episodes": trained_run_factory("p3-episodes", train={"episodes": str(p3_eps)})}
+
+
+def _no_eos_len(tok, text):
+    return len(tok(text, add_special_tokens=False)["input_ids"])
+
+
+@pytest.mark.parametrize("which", ["named", "episodes"])
+def test_p3_run_adapts_from_16_shots_and_reports_dropped_shots(which, p3_runs, tmp_path, capsys):
+    """A P3 run reads the 16-shot format (no definition, no EOS) it was trained on; shots beyond
+    max_hyper_len (96 tokens here) are dropped with a warning, and prefixes.json holds the text read."""
+    from hart.model.adapted import load
+
+    run = p3_runs[which]
+    (tmp_path / "task.json").write_text(json.dumps(SHOTS_TASK))  # no Definition: P3 has none
+    assert main(["adapt", "--checkpoint", str(run), "--task", str(tmp_path / "task.json"),
+                 "--out", str(tmp_path / "o")]) == 0
+    meta = json.loads((tmp_path / "o" / "prefixes.json").read_text())
+    model, tok, _ = load(run)
+    blocks = [f"{ex['input']}\n{ex['output']}" for ex in SHOTS_TASK["Positive Examples"]]
+    kept = max(n for n in range(1, 17) if _no_eos_len(tok, "\n\n".join(blocks[:n])) <= 96)
+    assert 1 < kept < 16
+    assert meta["hyper_format"] == "16-shots" and meta["hyper_input"] == "\n\n".join(blocks[:kept])
+    assert meta["truncation"] == {"demonstrations_dropped": 16 - kept, "cut_at_tokens": None}
+    assert f"max_hyper_len=96 tokens: {16 - kept} demonstration(s) dropped" in capsys.readouterr().err
+    enc = tok([meta["hyper_input"]], add_special_tokens=False, return_tensors="pt")
+    with torch.no_grad():
+        direct = model.task_state(enc["input_ids"], enc["attention_mask"])
+    torch.testing.assert_close(load_file(str(tmp_path / "o" / "prefixes.safetensors"))["enc_k"], direct.prefixes.enc_k)
+
+
+def test_p3_run_records_the_cut_text_when_one_shot_is_too_long(p3_runs, tmp_path, capsys):
+    from hart.model.adapted import load
+
+    long = {"Positive Examples": [{"input": "Input: " + " ".join(["red blue green"] * 60), "output": "red"},
+                                  {"input": "Input: cat", "output": "cat"}]}
+    (tmp_path / "task.json").write_text(json.dumps(long))
+    assert main(["adapt", "--checkpoint", str(p3_runs["named"]), "--task", str(tmp_path / "task.json"),
+                 "--out", str(tmp_path / "o")]) == 0
+    meta = json.loads((tmp_path / "o" / "prefixes.json").read_text())
+    _, tok, _ = load(p3_runs["named"])
+    assert meta["truncation"] == {"demonstrations_dropped": 1, "cut_at_tokens": 96}
+    assert meta["hyper_input"].startswith("Input: red blue green") and _no_eos_len(tok, meta["hyper_input"]) <= 96
+    assert len(meta["hyper_input"]) < len(long["Positive Examples"][0]["input"])
+    assert "1 demonstration(s) dropped, the rest cut at 96 tokens" in capsys.readouterr().err

@@ -5,10 +5,14 @@
 
 TASK.json is in the S-NI schema: ``Definition`` and ``Positive Examples`` are required,
 ``Instances`` optional. Its Def+2Pos string (the training format) goes through the hypernetwork
-once; the prefixes (and, with fusion-in-decoder, the hypernet encoder output the main decoder
-attends to) are saved to ``DIR/prefixes.safetensors`` with ``DIR/prefixes.json`` naming the base
-model, the shapes and the hypernetwork checkpoint (sha256) they came from. Queries are answered
-greedily; the task's own instances are scored (ROUGE-L, exact match) when they carry outputs.
+once (a P3-trained run reads the "16-Shots" format instead: up to 16 positive examples, each
+``input`` + newline + ``output``, joined by blank lines, no EOS, as in its training episodes);
+demonstrations that do not fit ``max_hyper_len`` are dropped with a warning, and prefixes.json
+records the text the hypernetwork read. The prefixes (and, with fusion-in-decoder, the hypernet
+encoder output the main decoder attends to) are saved to ``DIR/prefixes.safetensors`` with
+``DIR/prefixes.json`` naming the base model, the shapes and the hypernetwork checkpoint (sha256)
+they came from. Queries are answered greedily; the task's own instances are scored (ROUGE-L,
+exact match) when they carry outputs.
 ``--prefixes DIR`` answers later queries from saved prefixes with the hypernetwork removed.
 """
 
@@ -27,6 +31,7 @@ from hart.argtypes import positive_int
 
 
 TENSORS = ("enc_k", "enc_v", "dec_k", "dec_v")
+SHOTS = 16  # P3's "16-Shots" hypernetwork input (paper, Section 4)
 
 
 def register(sub) -> None:
@@ -45,18 +50,28 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def load_adapt_task(path: str | Path) -> dict:
-    """Validate a task for adaptation: definition and positive examples required, instances optional."""
+def load_adapt_task(path: str | Path, need_definition: bool = True) -> dict:
+    """Validate a task for adaptation: definition (unless the run reads P3's 16 shots, which have
+    none) and positive examples required, instances optional."""
     from hart.data import taskfile
 
     path = Path(path)
     task = taskfile.read_task_json(path)
+    if not need_definition and task.get("Definition") is None:
+        task["Definition"] = [""]  # not read: the 16-shot input has no definition
+        return _check_examples(path, task)
     definition = task.get("Definition")
     if isinstance(definition, str):
         definition = [definition]
     if not isinstance(definition, list) or not definition or not isinstance(definition[0], str) or not definition[0].strip():
         raise HartError(f"{path}: field 'Definition': missing or empty (the hypernetwork needs the task definition)")
     task["Definition"] = definition
+    return _check_examples(path, task)
+
+
+def _check_examples(path: Path, task: dict) -> dict:
+    from hart.data import taskfile
+
     positives = task.get("Positive Examples")
     if not isinstance(positives, list) or not positives:
         raise HartError(f"{path}: field 'Positive Examples': missing or empty (the hypernetwork needs demonstrations)")
@@ -163,15 +178,49 @@ def save_prefixes(out: Path, state, meta: dict) -> None:
     write_together(prefix_files(out, state, meta))
 
 
-def hyper_text(task: dict, tokenizer, max_hyper: int) -> tuple[str, dict]:
+def hyper_text(task: dict, tokenizer, max_hyper: int, shots: bool = False) -> tuple[str, dict]:
     """(what the hypernetwork reads, what was dropped to fit ``max_hyper`` tokens): demonstrations
-    that did not fit are dropped, a text still too long is cut (hart.data.truncation)."""
-    from hart.data.formats import token_counter, truncate
-    from hart.data.truncation import hyper_truncation
+    that did not fit are dropped, a text still too long is cut (hart.data.truncation).
 
-    text, cut = hyper_truncation(task["Definition"], task["Positive Examples"], token_counter(tokenizer), max_hyper)
-    return truncate(text, tokenizer, max_hyper), {"demonstrations_dropped": cut["demonstrations_dropped"],
-                                                   "cut_at_tokens": max_hyper if cut["cut"] else None}
+    ``shots``: the run was trained on P3's "16-Shots" input (``formats.pack_shots``, no EOS, no
+    definition); otherwise Def+2Pos (S-NI, EOS counted)."""
+    from hart.data.formats import token_counter, truncate
+    from hart.data.truncation import hyper_truncation, shots_truncation
+
+    if not shots:
+        text, lost = hyper_truncation(task["Definition"], task["Positive Examples"], token_counter(tokenizer),
+                                      max_hyper)
+        read = truncate(text, tokenizer, max_hyper)
+    else:
+        no_eos = lambda t: len(tokenizer(t, add_special_tokens=False)["input_ids"])  # noqa: E731
+        pairs = [(ex["input"], ex["output"]) for ex in task["Positive Examples"]]
+        text, lost = shots_truncation(pairs, no_eos, max_hyper, SHOTS)
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        read = text if len(ids) <= max_hyper else tokenizer.decode(ids[:max_hyper], skip_special_tokens=True)
+    return read, {"demonstrations_dropped": lost["demonstrations_dropped"],
+                  "cut_at_tokens": max_hyper if lost["cut"] else None}
+
+
+def shots_format(config: dict) -> bool:
+    """Whether the run's hypernetwork was trained on P3's 16-shot inputs (no EOS): by ``run.benchmark``
+    (workflow runs), else by the benchmark of the first training episode when that file is at hand."""
+    from hart.data.formats import input_eos
+
+    benchmark = (config.get("run") or {}).get("benchmark")
+    if benchmark is None:
+        from hart.runcheck import localize
+
+        episodes = ((config.get("train") or {}).get("episodes")) if isinstance(config.get("train"), dict) else None
+        if not isinstance(episodes, str) or not episodes:
+            return False
+        path = Path(localize(config)["train"]["episodes"])
+        path = path / "train.jsonl" if path.is_dir() else path
+        try:
+            with open(path, encoding="utf-8") as fh:
+                benchmark = json.loads(fh.readline()).get("benchmark")
+        except (OSError, ValueError, AttributeError):
+            return False  # a moved run without its episodes: the S-NI format, the paper's adaptation case
+    return isinstance(benchmark, str) and not input_eos(benchmark)
 
 
 def load_prefixes(folder: Path, config: dict, run: Path, device: torch.device | str = "cpu"):
@@ -196,6 +245,15 @@ def load_prefixes(folder: Path, config: dict, run: Path, device: torch.device | 
     return TaskState(Prefixes(*(t[k] for k in TENSORS)), t.get("memory"), t.get("memory_mask")), meta
 
 
+def _raw_config(run: Path) -> dict:
+    """The run's config.json as plain JSON, {} when unreadable (``load`` reports that, with the file)."""
+    try:
+        config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise HartError(f"{out}: --out must be a folder, not a file")
@@ -212,7 +270,7 @@ def run(args) -> int:
         if not args.out:
             raise HartError("--task needs --out DIR for the generated prefixes")
         _check_out(Path(args.out))
-        task = load_adapt_task(args.task)
+        task = load_adapt_task(args.task, need_definition=not shots_format(_raw_config(run_dir)))
     elif args.out:
         _check_out(Path(args.out))
     device = select(args.device)
@@ -223,19 +281,21 @@ def run(args) -> int:
     files: dict = {}
     if task is not None:
         max_hyper = config["model"].get("max_hyper_len", 1024)
-        text, cut = hyper_text(task, tokenizer, max_hyper)
+        shots = shots_format(config)
+        text, cut = hyper_text(task, tokenizer, max_hyper, shots)
         if cut["demonstrations_dropped"] or cut["cut_at_tokens"]:
             print(f"hart adapt: warning: {args.task}: the task does not fit max_hyper_len={max_hyper} tokens: "
                   f"{cut['demonstrations_dropped']} demonstration(s) dropped"
                   + (f", the rest cut at {max_hyper} tokens" if cut["cut_at_tokens"] else ""), file=sys.stderr)
-        enc = tokenizer([text], truncation=True, max_length=max_hyper, return_tensors="pt")
+        enc = tokenizer([text], truncation=True, max_length=max_hyper, return_tensors="pt",
+                        add_special_tokens=not shots)  # P3 inputs carry no EOS (formats.input_eos)
         with torch.no_grad():
             state = model.task_state(enc["input_ids"].to(device), enc["attention_mask"].to(device))  # one forward
         out = Path(args.out)
         files.update(prefix_files(out, state, {
             "task": Path(args.task).name, "checkpoint": str(run_dir), "hypernetwork_sha256": _hyper_sha(run_dir),
             "method": config["method"].get("name"), "base": base_identity(config), "hyper_input": text,
-            "truncation": cut}))
+            "hyper_format": "16-shots" if shots else "def+2pos", "truncation": cut}))
     else:
         state, _ = load_prefixes(Path(args.prefixes), config, run_dir, device)
         model.source = None  # answer with the saved prefixes alone

@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import save_file
 
 from hart.errors import HartError
+from hart.data.formats import input_eos
 from hart.io import atomic_path
 from hart.argtypes import positive_int
 
@@ -33,13 +34,14 @@ def register(sub) -> None:
 def attention_map(model, tokenizer, rows: list[dict], max_len: int) -> tuple[torch.Tensor, int]:
     """Mean over tasks of the (L, L) head-averaged attention map, on the CPU."""
     device = next(model.parameters()).device
-    by_task: dict[str, str] = {}
+    by_task: dict[str, dict] = {}
     for r in rows:
-        by_task.setdefault(r["task"], r["hyper_input"])
+        by_task.setdefault(r["task"], r)
     maps = []
     with torch.no_grad():
-        for text in by_task.values():
-            enc = tokenizer([text], truncation=True, max_length=max_len, return_tensors="pt")
+        for row in by_task.values():  # EOS or not by the benchmark's rule, as in training (P3: none)
+            enc = tokenizer([row["hyper_input"]], truncation=True, max_length=max_len, return_tensors="pt",
+                            add_special_tokens=input_eos(row.get("benchmark", "")))
             state = model.task_state(enc["input_ids"].to(device), enc["attention_mask"].to(device), attention=True)
             maps.append(state.attention[0].float().cpu())
     return torch.stack(maps).mean(0), len(maps)

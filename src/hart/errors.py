@@ -61,6 +61,8 @@ def _oserror(exc: OSError) -> str:
     if not names:
         where = _culprit(exc)
         names = [where] if where else []
+    if exc.errno == errno.EEXIST and names and Path(names[0]).exists() and not Path(names[0]).is_dir():
+        hint = " (a file where a folder is needed)"  # mkdir on a file: "File exists" alone does not say so
     return (": ".join(names + [what]) if names else what) + hint
 
 

@@ -12,11 +12,23 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
 
 from hart.errors import HartError
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """mkstemp ``.<name>.<pid>.<random>.tmp`` beside ``path``, after removing the temporaries of earlier
+    writers of the same file whose process died mid-write (kill -9): none is left in an output folder."""
+    for old in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        pid = old.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)) and old.is_file():
+            old.unlink(missing_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
 
 
 @contextmanager
@@ -26,7 +38,7 @@ def atomic_path(path: str | Path):
     if path.is_dir():
         raise HartError(f"{path}: is a folder; an output file is needed here")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temp_beside(path)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -68,7 +80,7 @@ def write_together(files: dict) -> None:
                 raise HartError(f"{path}: is a folder; an output file is needed here")
             created += [d for d in [path.parent, *path.parent.parents] if not d.exists()]
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            fd, tmp = _temp_beside(path)
             staged.append((Path(tmp), path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)
@@ -257,6 +269,32 @@ class RunLock:
                 if folder == self.created:
                     break
                 folder = folder.parent
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def stage_dir(parent: str | Path, name: str) -> Path:
+    """A new private folder ``<parent>/.<name>.<pid>.<random>`` to build an output in before renaming it
+    into place. Stages of earlier builds whose process is dead (kill -9, power loss) are removed
+    first, and so are pid-less ``.<name>.<random>`` stages of older code: an interrupted build never
+    leaves a hidden folder (inside a DVC-tracked output) that no later run removes."""
+    parent = Path(parent)
+    for old in parent.glob(f".{name}.*"):
+        rest = old.name[len(name) + 2:]
+        pid, _, tail = rest.partition(".")
+        stale = (pid.isdigit() and tail and not pid_alive(int(pid))) or (not tail and len(rest) == 8)
+        if stale and old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", dir=parent))
 
 
 _FAULT_COUNTS: dict[str, int] = {}

@@ -5,7 +5,8 @@
   the bytes training wrote (sha256 in ``done.json``) and are finite. Used by ``hart.model.adapted.load``,
   hence by ``hart evaluate``, ``hart adapt`` and ``hart attention``.
 - ``refuse_test_episodes``: ``hart train`` is never given test episodes (split ``test`` rows, or
-  tasks of the test file beside the training file).
+  tasks of the test file beside the training file); read from the builder's ``stats.json`` when it
+  still describes the files (task names, file sizes), else by scanning them.
 - ``check_eval_rows``: evaluation rows are well-typed before anything is scored.
 - ``empty_share``: how many predictions are empty, for the flag in results and tables.
 """
@@ -145,6 +146,14 @@ def refuse_test_episodes(config: dict) -> None:
     if path.name.startswith("test"):
         raise HartError(f"{path}: a test episode file given to `hart train` (train.episodes)")
     test_path = path.with_name("test.jsonl")
+    tasks = _tasks_from_stats(path, test_path)
+    if tasks is not None:  # the episode writer's record: no need to parse the (large) files again
+        benchmark, train_tasks, test_tasks = tasks
+        leaked = sorted(train_tasks & test_tasks) if benchmark not in LM_CORPORA else []
+        if leaked:
+            raise HartError(f"{path}: task {leaked[0]!r} is also in {test_path}: train/test leakage "
+                            f"({len(leaked)} task(s), per {path.with_name('stats.json')})")
+        return
     test_tasks = set()
     if test_path.is_file() and test_path != path:
         test_tasks = {row.get("task") for _, row in iter_jsonl(test_path, "episode file") if isinstance(row, dict)}
@@ -156,6 +165,26 @@ def refuse_test_episodes(config: dict) -> None:
         if row.get("task") in test_tasks and row.get("benchmark") not in LM_CORPORA:  # objectives, not tasks
             raise HartError(f"{path}:{lineno}: task {row['task']!r} is also in {test_path}: "
                             "train/test leakage")
+
+
+def _tasks_from_stats(path: Path, test_path: Path) -> tuple[str, set, set] | None:
+    """(benchmark, train task names, test task names) from the ``stats.json`` beside a ``train.jsonl``
+    written by the episode builders, when it records the task names and the byte size of every split
+    file present (so it still describes them); None means: scan the files."""
+    stats_path = path.with_name("stats.json")
+    if path.name != "train.jsonl" or not stats_path.is_file():
+        return None
+    try:
+        stats = json.loads(stats_path.read_text(encoding="utf-8"))
+        sizes = {p.name: stats["files"][p.name]["bytes"] for p in (path, test_path) if p.is_file()}
+        names = {split: set(stats[split]["task_names"]) for split in ("train", "test") if split in stats}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if "train" not in names or any((path.parent / n).stat().st_size != b for n, b in sizes.items()):
+        return None
+    if test_path.is_file() and "test" not in names:
+        return None
+    return stats.get("benchmark"), names["train"], names.get("test", set()) if test_path.is_file() else set()
 
 
 def _strings(value) -> bool:
@@ -229,15 +258,15 @@ def store_with_run(out: Path, config: dict) -> dict:
     """Copy the tokenizer into the run folder and return what done.json records about external inputs
     (the base checkpoint's sha256), so the folder can be moved or copied and still be checked."""
     import shutil
-    import tempfile
 
+    from hart.io import stage_dir
     from hart.train.checkpoint import sha256
 
     local = localize(config)
     model = local.get("model") or {}
     tok = Path(model.get("tokenizer", ""))
     if tok.is_dir():
-        stage = Path(tempfile.mkdtemp(prefix=".tokenizer.", dir=out))
+        stage = stage_dir(out, "tokenizer")
         try:
             shutil.copytree(tok, stage / "tokenizer")
             shutil.rmtree(out / "tokenizer", ignore_errors=True)
@@ -256,8 +285,11 @@ def check_base(run: Path, config: dict, record: dict) -> None:
 
     want = record.get("base_sha256")
     base = (localize(config).get("model") or {}).get("base_checkpoint")
-    if not want or not base:
+    if not base:
         return
+    if not isinstance(want, str) or not want:  # training records it whenever the base existed
+        raise HartError(f"{run / 'done.json'}: records no base_sha256 for model.base_checkpoint {base} "
+                        "(done.json edited, or trained before bases were recorded: retrain)")
     if not Path(base).is_file():
         raise HartError(f"{base}: base checkpoint of {run} not found (model.base_checkpoint)")
     if sha256(Path(base)) != want:

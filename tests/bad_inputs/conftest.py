@@ -1,4 +1,5 @@
-"""Shared by the adversarial suite: trained tiny runs (read-only) and ``expect``, the one assertion.
+"""Shared by the adversarial suite: ``runs``, the trained tiny runs of tests/conftest.py (read-only),
+and ``expect``, the one assertion.
 
 ``expect(argv, needles, watch)`` runs the real CLI in-process and checks, for every case:
 (1) the exit status (2 for a user error, argparse's 2 for a bad option), (2) exactly one ``error:``
@@ -8,14 +9,11 @@ watched paths was created, changed or left behind (temporary files and lock file
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from hart.cli import main
-from hart.train.loop import train
-from unitdata import tiny_config
 
 
 def snapshot(path: Path):
@@ -51,18 +49,6 @@ def expect(capsys):
 
 
 @pytest.fixture(scope="session")
-def runs(unit_data, tmp_path_factory):
-    """Trained tiny runs, never modified by a test (copy with ``copy_run``): hart (seed 0 and 1), layerwise."""
-    episodes, tok = unit_data
-    root = tmp_path_factory.mktemp("bad-runs")
-    out = {}
-    for name, seed in (("hart", 0), ("hart_b", 1)):
-        cfg = tiny_config(episodes, tok, "hart", steps=2)
-        cfg["model"]["seed"] = seed
-        assert train(cfg, root / name) == 0
-        out[name] = root / name
-    cfg = tiny_config(episodes, tok, "hart", steps=2)
-    cfg["method"] = {"name": "bidir-layerwise", "generator": "layerwise", "fid": True, "input_field": "query"}
-    assert train(cfg, root / "layerwise") == 0
-    out["layerwise"] = root / "layerwise"
-    return out
+def runs(trained_runs):
+    """The session's trained tiny runs (tests/conftest.py), never modified here (copy with ``copy_run``)."""
+    return trained_runs

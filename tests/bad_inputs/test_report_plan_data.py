@@ -94,6 +94,26 @@ def test_table_written_all_or_nothing(tmp_path, expect, monkeypatch):
     expect(_table(tmp_path, _result(scale="tiny")), ["t2.tex", "disk full"], watch=[tmp_path / "out"])
 
 
+def test_figure_written_all_or_nothing(tmp_path, expect, monkeypatch):
+    """The PDF of a figure fails to be renamed (disk full): its CSV and PNG are not left behind either."""
+    import errno
+    import os
+
+    logs = []
+    for name in ("sni-noar", "sni-ar", "p3-noar", "p3-ar"):
+        log = write_jsonl(tmp_path / f"{name}.jsonl", [{"step": s, "loss_pred": 3.0 - s / 10} for s in range(1, 6)])
+        logs.append(f"{name}={log}")
+    real = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith(".pdf"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real(src, dst)
+    monkeypatch.setattr(os, "replace", replace)
+    expect(["report", "figure", "--name", "fig3", "--inputs", *logs, "--out", tmp_path / "out" / "f3"],
+           ["f3.pdf", "disk full"], watch=[tmp_path / "out"])
+
+
 @pytest.mark.parametrize("value", ["0", "-3"])
 def test_figure_bad_smooth(value, tmp_path, expect):
     expect(["report", "figure", "--name", "fig3", "--inputs", tmp_path / "x.jsonl", "--out", tmp_path / "out" / "f",

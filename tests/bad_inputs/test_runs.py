@@ -48,10 +48,12 @@ def _rewrite_weights(change):
     return f
 
 
-def _nan(tensors, meta):
-    name = next(k for k, v in tensors.items() if v.is_floating_point())
-    tensors[name].view(-1)[0] = float("nan")
-    return meta
+def _poison(value):
+    def change(tensors, meta):
+        name = next(k for k, v in tensors.items() if v.is_floating_point())
+        tensors[name].view(-1)[0] = value
+        return meta
+    return change
 
 
 def _flip_byte(run, runs):
@@ -70,7 +72,8 @@ CASES = {
     "done.json missing": (lambda run, runs: (run / "done.json").unlink(), ["done.json", "missing"]),
     "done.json not JSON": (lambda run, runs: (run / "done.json").write_text("{"), ["done.json", "not valid JSON"]),
     "weights changed after training": (_flip_byte, ["model.safetensors", "sha256"]),
-    "NaN in the weights": (_rewrite_weights(_nan), ["model.safetensors", "NaN"]),
+    "NaN in the weights": (_rewrite_weights(_poison(float("nan"))), ["model.safetensors", "NaN"]),
+    "inf in the weights": (_rewrite_weights(_poison(float("-inf"))), ["model.safetensors", "NaN/infinite"]),
     "weights without metadata": (_rewrite_weights(lambda t, m: {}), ["model.safetensors", "method None"]),
 }
 COMMANDS = ("evaluate", "adapt", "attention")
@@ -107,9 +110,11 @@ def test_untouched_run_is_accepted(command, runs, tmp_path, capsys):
     assert main([str(a) for a in _argv(command, run, tmp_path)]) == 0, capsys.readouterr().err
 
 
-def test_moved_run_works_from_any_directory(unit_data, tmp_path, monkeypatch, capsys):
-    """A run trained with a cwd-relative tokenizer path, then moved, is used from another directory:
-    the run folder carries its tokenizer (and the base model would be checked by its sha256)."""
+@pytest.mark.parametrize("command", COMMANDS)
+def test_moved_run_works_from_any_directory(command, unit_data, tmp_path, monkeypatch, capsys):
+    """A run trained with a cwd-relative tokenizer path, then moved, is used from another directory by
+    each command: the run folder carries its tokenizer (and the base model is checked by its sha256,
+    tests/bad_inputs/test_run_kinds.py)."""
     from hart.cli import main
     from hart.train.loop import train
     from unitdata import tiny_config
@@ -118,12 +123,14 @@ def test_moved_run_works_from_any_directory(unit_data, tmp_path, monkeypatch, ca
     work = tmp_path / "project"
     shutil.copytree(tok, work / "tok")
     monkeypatch.chdir(work)
-    assert train(tiny_config(episodes, "tok", "hart", steps=1), work / "run") == 0
+    cfg = tiny_config(episodes, "tok", "hart", steps=1)
+    cfg["method"] = {"name": "bidir-layerwise", "generator": "layerwise", "fid": True, "input_field": "query"}
+    assert train(cfg, work / "run") == 0  # layerwise: attention needs it, evaluate and adapt take it too
     assert (work / "run" / "tokenizer").is_dir()
     moved = tmp_path / "elsewhere" / "run"
     shutil.move(str(work / "run"), moved)
     shutil.rmtree(work / "tok")  # what the config names is gone
     monkeypatch.chdir(tmp_path)
-    argv = _argv("adapt", moved, tmp_path)
-    assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
-    assert (tmp_path / "ev" / "prefixes.json").is_file()
+    assert main([str(a) for a in _argv(command, moved, tmp_path)]) == 0, capsys.readouterr().err
+    made = {"evaluate": "r.json", "adapt": "prefixes.json", "attention": "a.safetensors"}[command]
+    assert (tmp_path / "ev" / made).is_file()

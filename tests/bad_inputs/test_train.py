@@ -165,3 +165,55 @@ def test_relative_deepspeed_config_resolves_from_the_project_root(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     path = project_path("config/deepspeed/zero2.json")
     assert path == project_root() / "config" / "deepspeed" / "zero2.json" and path.is_file()
+
+
+def _built_folder(tmp_path):
+    """An episode folder written by the builders' EpisodeWriter: stats.json records task names and file sizes."""
+    from hart.data.stats import EpisodeWriter
+
+    test = _rows("test")
+    for i, r in enumerate(test):
+        r.update(task=f"held-out-{i % 2}", id=f"h-{i}")
+    with EpisodeWriter(tmp_path / "eps", "unit") as writer:
+        for r in _rows() + test:
+            writer.write(r)
+    return tmp_path / "eps"
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The episode files the leakage check parses."""
+    import hart.io
+
+    seen, real = [], hart.io.iter_jsonl
+    monkeypatch.setattr(hart.io, "iter_jsonl", lambda path, *a, **k: seen.append(path.name) or real(path, *a, **k))
+    return seen
+
+
+def test_leakage_check_reads_the_builders_stats_not_the_files(cfg, tmp_path, reads):
+    from hart.runcheck import refuse_test_episodes
+
+    cfg["train"]["episodes"] = str(_built_folder(tmp_path))
+    refuse_test_episodes(cfg)  # no leakage, and decided without parsing train.jsonl or test.jsonl
+    assert reads == []
+
+
+def test_leakage_recorded_in_stats_is_refused(cfg, tmp_path, reads, expect):
+    folder = _built_folder(tmp_path)
+    stats = json.loads((folder / "stats.json").read_text())
+    stats["test"]["task_names"].append("copy")  # a training task also listed for test
+    (folder / "stats.json").write_text(json.dumps(stats))
+    cfg["train"]["episodes"] = str(folder)
+    expect(_train(cfg, tmp_path), ["train.jsonl", "'copy'", "leakage", "stats.json"], watch=[tmp_path / "out"])
+    assert reads == []
+
+
+def test_stale_stats_fall_back_to_scanning_the_files(cfg, tmp_path, reads, expect):
+    """A training file changed after the build (its size no longer matches stats.json) is scanned."""
+    folder = _built_folder(tmp_path)
+    leaked = dict(_rows()[0], split="test", id="extra")
+    with open(folder / "train.jsonl", "a") as fh:
+        fh.write(json.dumps(leaked) + "\n")
+    cfg["train"]["episodes"] = str(folder)
+    expect(_train(cfg, tmp_path), ["train.jsonl:9", "split 'test'"], watch=[tmp_path / "out"])
+    assert "train.jsonl" in reads

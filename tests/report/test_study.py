@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -72,7 +73,8 @@ def _write_eval(path, per_task):
     path.write_text(json.dumps({"metric": "rougeL", "score": 0.0, "breakdown": {"per_task": per_task}}))
 
 
-def test_report_end_to_end(tmp_path):
+def _study_inputs(tmp_path) -> argparse.Namespace:
+    """Evaluations and logs of three methods x three seeds, and the tasks file: `hart report study` arguments."""
     tasks = tmp_path / "tasks.json"
     tasks.write_text(json.dumps(TASKS))
     paths, logs = [], []
@@ -86,7 +88,32 @@ def test_report_end_to_end(tmp_path):
             log.write_text("".join(json.dumps({"step": i, "loss_pred": 1.0 + (i % 7) / 10}) + "\n" for i in range(200)))
             logs.append(str(log))
     out = tmp_path / "out" / "study"
-    args = argparse.Namespace(evaluations=paths, tasks=str(tasks), curves=[], logs=logs, out=str(out))
+    return argparse.Namespace(evaluations=paths, tasks=str(tasks), curves=[], logs=logs, out=str(out))
+
+
+def test_report_written_all_or_nothing(tmp_path, monkeypatch, capsys):
+    """The md fails to be renamed (disk full): the json and csv written before it are removed again."""
+    import errno
+    import os
+
+    from hart.cli import main
+
+    args, real = _study_inputs(tmp_path), os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith(".md"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real(src, dst)
+    monkeypatch.setattr(os, "replace", replace)
+    argv = ["report", "study", "--evaluations", *args.evaluations, "--tasks", args.tasks, "--logs", *args.logs,
+            "--out", args.out]
+    assert main(argv) == 2
+    assert "study.md" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_report_end_to_end(tmp_path):
+    args = _study_inputs(tmp_path)
+    out = Path(args.out)
     assert study.main(args) == 0
     md = out.with_suffix(".md").read_text()
     s = json.loads(out.with_suffix(".json").read_text())

@@ -15,10 +15,10 @@ import fnmatch
 import json
 import shutil
 import tarfile
-import tempfile
 from pathlib import Path, PurePosixPath
 
 from hart.errors import HartError
+from hart.io import stage_dir
 
 DONE_MARKER = ".extracted"
 
@@ -84,7 +84,7 @@ def safe_extract(archive: Path, dest: Path, patterns: list[str], strip: int = 1)
     archive, dest = Path(archive), Path(dest)
     wanted = {m.name: rel for m, rel in select_members(archive, patterns, strip)}
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    tmp = stage_dir(dest.parent, dest.name)
     try:
         with tarfile.open(archive, "r:*") as tar:
             for member in tar:

@@ -156,13 +156,20 @@ class BlockCounter:
         return text if self(text) - (0 if eos else 1) <= max_len else formats.truncate(text, self.tok, max_len)
 
 
-def shot_inputs(shots: list, query: str, count: BlockCounter, cfg: dict) -> tuple[str, str]:
+def shot_inputs(shots: list, query: str, count: BlockCounter, cfg: dict, writer=None,
+                task: str = "") -> tuple[str, str]:  # fmt: skip
     """(hyper_input, few_shot_input) from (input, target) shots. P3 inputs carry no EOS
     (``formats.input_eos``), so lengths are counted without it. The few-shot input drops
     demonstrations, down to none, until shots + query fit ``max_source_len``; the query is never cut
-    while it fits alone (``formats.pack_shots``)."""
+    while it fits alone (``formats.pack_shots``). Shots the hypernetwork input lost to
+    ``max_hyper_len`` (dropped, or the first one cut) are counted per task in ``writer``'s stats."""
+    from hart.data.truncation import shots_truncation
+
     n = lambda text: count(text) - 1  # noqa: E731  (BlockCounter counts the EOS; P3 inputs have none)
-    hyper = count.fit(formats.pack_shots(shots, n, cfg["max_hyper_len"], cfg["shots"]), cfg["max_hyper_len"], eos=False)
+    packed, lost = shots_truncation(shots, n, cfg["max_hyper_len"], cfg["shots"])
+    if writer is not None:
+        writer.note_truncation(task, lost["demonstrations_dropped"], lost["cut"])
+    hyper = count.fit(packed, cfg["max_hyper_len"], eos=False)
     few = formats.pack_shots(shots, n, cfg["max_source_len"], cfg["shots"], query=query)
     return hyper, count.fit(few, cfg["max_source_len"], eos=False)
 
@@ -224,7 +231,7 @@ def build_train_task(raw, task, cluster, count, cfg, seed, writer, report) -> No
             # up to `shots` other prompts: sample among n-1 indices, skipping the query's own
             picks = rng.sample(range(len(prompts) - 1), min(cfg["shots"], len(prompts) - 1))
             shots = [(prompts[i + (i >= j)][1], prompts[i + (i >= j)][2]) for i in picks]
-            hyper, few = shot_inputs(shots, inp, count, cfg) if shots else ("", inp)
+            hyper, few = shot_inputs(shots, inp, count, cfg, writer, task) if shots else ("", inp)
             writer.write(episode(task, template, "train", cluster, idx, inp, tgt, choices, hyper, few, "",
                                  writer.benchmark))  # fmt: skip
     if kept_any:
@@ -275,7 +282,7 @@ def build_eval_task(raw, spec, count, cfg, seed, writer, report) -> None:
         shots = demonstrations(raw, spec, template, cfg, seed)
         report["eval_templates"][task] = report["eval_templates"].get(task, 0) + 1
         for idx, inp, tgt, choices in rendered(template, rows, seed):
-            hyper, few = shot_inputs(shots, inp, count, cfg) if shots else ("", inp)
+            hyper, few = shot_inputs(shots, inp, count, cfg, writer, task) if shots else ("", inp)
             where = f"{path} row {idx}"
             writer.write(episode(task, template, "test", spec["cluster"], idx, inp, tgt, choices,
                                  hyper, few, where, writer.benchmark))  # fmt: skip

@@ -18,14 +18,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Callable
 
 from hart.errors import HartError
-from hart.io import iter_jsonl
+from hart.io import iter_jsonl, stage_dir
 
 FIELDS = {
     "benchmark": str, "task": str, "template": (str, type(None)), "id": str, "split": str,
@@ -86,8 +85,9 @@ class EpisodeWriter:
         self.out.mkdir(parents=True, exist_ok=True)
         # staged BESIDE the output (never inside the DVC-tracked folder); a killed build's stage is removed
         # by the next build (its pid is in the name and no longer alive)
-        _remove_stale_stages(self.out)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.episodes.{os.getpid()}.", dir=self.out.parent))
+        for legacy in self.out.glob(".episodes.*"):  # the old layout staged inside the output
+            shutil.rmtree(legacy, ignore_errors=True)
+        self.tmp = stage_dir(self.out.parent, f"{self.out.name}.episodes")
         self.files = {s: open(self.tmp / f"{s}.jsonl", "w", encoding="utf-8") for s in self.splits}
         self.ids = {s: array("Q") for s in self.splits}  # 8-byte digests of the episode ids
         self.tasks = {s: set() for s in self.splits}
@@ -120,23 +120,28 @@ class EpisodeWriter:
         self.files[split].write(json.dumps(rec, sort_keys=True, ensure_ascii=False) + "\n")
 
     def note_truncation(self, task: str, demonstrations_dropped: int, cut: bool) -> None:
-        """Record that a task's hypernetwork input lost demonstrations or was cut (only when it did)."""
-        if demonstrations_dropped or cut:
-            self.truncated[task] = {"demonstrations_dropped": demonstrations_dropped, "cut": bool(cut)}
+        """Count a hypernetwork input of ``task`` that lost demonstrations or was cut (only when it did).
+
+        Per task: ``hyper_inputs`` truncated (S-NI: one per task, every episode shares it; P3: one per
+        episode, each has its own 16 shots), ``demonstrations_dropped`` summed over them, ``cut`` how many
+        were still too long after dropping and were cut at the token limit."""
+        count_truncation(self.truncated, task, demonstrations_dropped, cut)
 
     def stats(self) -> dict:
         per_split = {
             s: {
                 "tasks": len(self.tasks[s]),
+                "task_names": sorted(self.tasks[s]),  # hart train's leakage check reads these, not the files
                 "instances": len(self.ids[s]),
                 "token_length_percentiles": {f: percentiles(c) for f, c in self.lengths[s].items()},
             }
             for s in self.splits
         }
-        truncation = {"tasks_with_dropped_demonstrations": sum(1 for t in self.truncated.values()
-                                                                if t["demonstrations_dropped"]),
-                      "tasks_cut": sum(1 for t in self.truncated.values() if t["cut"]), "per_task": self.truncated}
-        return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split, "truncation": truncation,
+        for fh in self.files.values():
+            if not fh.closed:
+                fh.flush()  # the sizes below are the bytes written so far (all of them once writing is done)
+        return {"benchmark": self.benchmark, "length_unit": self.unit, **per_split,
+                "truncation": truncation_summary(self.truncated), "files": file_sizes(self.tmp, self.splits),
                 **self.extra}
 
     def check_unique_ids(self) -> None:
@@ -182,25 +187,27 @@ class EpisodeWriter:
             folder = folder.parent
 
 
-def _remove_stale_stages(out: Path) -> None:
-    """Remove ``.<name>.episodes.<pid>.*`` stages of builds that died (kill -9), and legacy stages inside."""
-    stages = list(out.parent.glob(f".{out.name}.episodes.*")) + list(out.glob(".episodes.*"))
-    for stage in stages:
-        parts = stage.name.split(".")
-        pid = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
-        if pid is not None and _alive(pid):
-            continue
-        shutil.rmtree(stage, ignore_errors=True)
+def file_sizes(folder: Path, splits) -> dict:
+    """``stats.json`` → ``files``: the byte size of each split file, so a reader of ``task_names``
+    (hart.runcheck.refuse_test_episodes) can tell the stats still describe the files beside them."""
+    return {f"{s}.jsonl": {"bytes": (Path(folder) / f"{s}.jsonl").stat().st_size} for s in splits}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def count_truncation(per_task: dict[str, dict], task: str, demonstrations_dropped: int, cut: bool) -> None:
+    """Add one truncated hypernetwork input of ``task`` to ``per_task`` (nothing when none was lost)."""
+    if demonstrations_dropped or cut:
+        t = per_task.setdefault(task, {"hyper_inputs": 0, "demonstrations_dropped": 0, "cut": 0})
+        t["hyper_inputs"] += 1
+        t["demonstrations_dropped"] += int(demonstrations_dropped)
+        t["cut"] += int(bool(cut))
+
+
+def truncation_summary(per_task: dict[str, dict]) -> dict:
+    """``stats.json`` → ``truncation``: counts over tasks and the per-task records (note_truncation)."""
+    return {"tasks_with_dropped_demonstrations": sum(1 for t in per_task.values() if t["demonstrations_dropped"]),
+            "tasks_cut": sum(1 for t in per_task.values() if t["cut"]),
+            "hyper_inputs_truncated": sum(t["hyper_inputs"] for t in per_task.values()),
+            "per_task": dict(sorted(per_task.items()))}
 
 
 def _digest(episode_id: str) -> int:

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hart.errors import HartError  # noqa: E402
-from hart.io import atomic_path, iter_jsonl, write_text  # noqa: E402
+from hart.io import iter_jsonl  # noqa: E402
 from hart.report.captions import caption  # noqa: E402,F401  (re-exported for the CLI)
 
 # figure -> the named inputs it needs (CLI: --inputs NAME=PATH ...), with the legend labels
@@ -56,18 +56,25 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def _save(fig, out: str | Path, caption: str = "") -> list[Path]:
-    """Write ``out``.png and ``out``.pdf atomically; PDF without a creation date (reproducible bytes)."""
+def _save(fig, out: str | Path, csv: str, caption: str = "") -> list[Path]:
+    """Write ``out``.png, ``out``.pdf and the figure's data ``out``.csv all or nothing (rendered in
+    memory first, then hart.io.write_together); PDF without a creation date (reproducible bytes)."""
+    import io
+
+    from hart.io import write_together
+
     out = Path(out)
     if caption:
         fig.text(0.5, -0.02, caption, ha="center", va="top", fontsize=8, wrap=True)
     paths = [out.with_name(out.name + ".png"), out.with_name(out.name + ".pdf")]
+    files: dict = {}
     for p in paths:
-        fmt = p.suffix[1:]
-        with atomic_path(p) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight",
-                        metadata={"CreationDate": None} if fmt == "pdf" else None)
+        fmt, buf = p.suffix[1:], io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight",
+                    metadata={"CreationDate": None} if fmt == "pdf" else None)
+        files[p] = buf.getvalue()
     plt.close(fig)
+    write_together({out.with_name(out.name + ".csv"): csv, **files})
     return paths
 
 
@@ -92,8 +99,7 @@ def fig1(inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:
     ax.set_title("Hypernet decoder self-attention (last layer, head mean)")
     fig.colorbar(im, ax=ax, fraction=0.046)
     rows = [f"{q + 1},{k + 1},{att[q, k]:.6g}" for q in range(n) for k in range(n)]
-    write_text(Path(f"{out}.csv"), "query,key,attention\n" + "\n".join(rows) + "\n")
-    return _save(fig, out, caption)
+    return _save(fig, out, "query,key,attention\n" + "\n".join(rows) + "\n", caption)
 
 
 def _curves(ax, inputs: dict, names: list[str], labels: dict, smooth: int, title: str) -> None:
@@ -106,7 +112,7 @@ def _curves(ax, inputs: dict, names: list[str], labels: dict, smooth: int, title
     ax.legend()
 
 
-def write_curves(inputs: dict, names: list[str], path: Path) -> None:
+def curves_csv(inputs: dict, names: list[str]) -> str:
     """The raw loss curves as one CSV: ``step`` and one column per curve (empty where a run
     logged no such step), for `dvc plots` (dvc.yaml draws the columns of a figure together)."""
     series = {name: dict(zip(*(a.tolist() for a in read_log(inputs[name])))) for name in names}
@@ -114,22 +120,20 @@ def write_curves(inputs: dict, names: list[str], path: Path) -> None:
     lines = [",".join(["step", *names])]
     lines += [",".join([str(st), *(f"{series[n][st]:.6g}" if st in series[n] else "" for n in names)])
               for st in steps]
-    write_text(path, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def fig3(inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     _curves(axes[0], inputs, ["sni-noar", "sni-ar"], INPUTS["fig3"], smooth, "S-NI")
     _curves(axes[1], inputs, ["p3-noar", "p3-ar"], INPUTS["fig3"], smooth, "P3")
-    write_curves(inputs, list(INPUTS["fig3"]), Path(f"{out}.csv"))
-    return _save(fig, out, caption)
+    return _save(fig, out, curves_csv(inputs, list(INPUTS["fig3"])), caption)
 
 
 def fig4(inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     _curves(ax, inputs, ["p3-nocst", "p3-cst"], INPUTS["fig4"], smooth, "P3")
-    write_curves(inputs, list(INPUTS["fig4"]), Path(f"{out}.csv"))
-    return _save(fig, out, caption)
+    return _save(fig, out, curves_csv(inputs, list(INPUTS["fig4"])), caption)
 
 
 # Bare training-log paths (as the workflow passes them) are named by their run folder

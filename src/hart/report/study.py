@@ -20,6 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from hart.errors import HartError
+from hart.io import iter_jsonl, read_json
 
 # Table 5's rows, each compared with the row before it; the paper's S-NI ROUGE-L difference.
 ABLATION = [
@@ -46,8 +47,9 @@ def per_task_scores(paths) -> dict[str, dict[int, dict[str, dict]]]:
     out: dict = defaultdict(dict)
     for p in paths:
         method, seed = run_of(p)
-        res = json.loads(Path(p).read_text())
-        if res.get("metric") != "rougeL" or "per_task" not in res.get("breakdown", {}):
+        res = read_json(p, "evaluation result")
+        if not isinstance(res, dict) or res.get("metric") != "rougeL" \
+                or not isinstance((res.get("breakdown") or {}).get("per_task"), dict):
             raise HartError(f"{p}: not a generative (S-NI-style) evaluation")
         out[method][seed] = res["breakdown"]["per_task"]
     return dict(out)
@@ -102,7 +104,29 @@ def loss_stats(losses: list[float], window: int = 25, factor: float = 1.5) -> di
 
 
 def read_log(path) -> list[float]:
-    return [json.loads(line)["loss_pred"] for line in Path(path).read_text().splitlines() if line.strip()]
+    losses = []
+    for lineno, row in iter_jsonl(path, "training log"):
+        if not isinstance(row, dict) or not isinstance(row.get("loss_pred"), (int, float)):
+            raise HartError(f"{path}:{lineno}: no numeric 'loss_pred'")
+        losses.append(row["loss_pred"])
+    if not losses:
+        raise HartError(f"{path}: no logged steps")
+    return losses
+
+
+def read_tasks(path) -> dict:
+    """params-sni/tasks.json: {task: {"tier": str, "chance": {"exact_match", "rougeL"}, ...}}; errors name
+    the file and the task."""
+    tasks = read_json(path, "tasks file")
+    if not isinstance(tasks, dict) or not tasks:
+        raise HartError(f"{path}: expected a non-empty JSON object of tasks")
+    for name, t in tasks.items():
+        chance = t.get("chance") if isinstance(t, dict) else None
+        if not isinstance(t, dict) or not isinstance(t.get("tier"), str) or not isinstance(chance, dict) \
+                or not all(isinstance(chance.get(m), (int, float)) for m in ("exact_match", "rougeL")):
+            raise HartError(f"{path}: task {name!r}: needs 'tier' (a string) and 'chance' "
+                            "({exact_match, rougeL} numbers)")
+    return tasks
 
 
 def train_loss_auc(losses: list[float]) -> float:
@@ -116,7 +140,7 @@ def _fmt(x: float | None, d: int = 1) -> str:
 
 def summarize(evaluations, tasks_path, curves=(), logs=()) -> dict:
     """Every number of the study report (see the module docstring)."""
-    tasks = json.loads(Path(tasks_path).read_text())
+    tasks = read_tasks(tasks_path)
     scores = per_task_scores(evaluations)
     tiers = sorted({v["tier"] for v in tasks.values()}) + ["all"]
     chance = {m: tier_means({t: v["chance"] for t, v in tasks.items()}, tasks, m) for m in ("exact_match", "rougeL")}
@@ -137,12 +161,15 @@ def summarize(evaluations, tasks_path, curves=(), logs=()) -> dict:
     curve_rows = defaultdict(dict)
     for p in curves:
         method, seed = run_of(p)
-        curve_rows[method][seed] = json.loads(Path(p).read_text())
+        curve_rows[method][seed] = read_json(p, "study curve")
     log_rows = defaultdict(dict)
     for p in logs:
         method, seed = run_of(p)
         losses = read_log(p)
-        log_rows[method][seed] = {**loss_stats(losses), "mean_loss": train_loss_auc(losses)}
+        try:
+            log_rows[method][seed] = {**loss_stats(losses), "mean_loss": train_loss_auc(losses)}
+        except HartError as exc:  # name the log the statistics could not be drawn from
+            raise HartError(f"{p}: {exc}") from None
     return {"tiers": tiers, "chance": chance, "methods": methods, "ablation": ablation,
             "curves": {m: {s: {"auc_exact_match": c["auc_exact_match"], "points": c["points"]} for s, c in v.items()}
                        for m, v in curve_rows.items()},
@@ -218,7 +245,11 @@ def render_csv(s: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(s: dict, out: Path) -> None:
+def plot_curves(s: dict, out: Path) -> dict[Path, bytes]:
+    """``{out.png: bytes, out.pdf: bytes}``: the held-out curves, rendered in memory (written with the
+    study's other files, all or nothing)."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -233,9 +264,13 @@ def plot_curves(s: dict, out: Path) -> None:
     ax.set_ylabel("held-out exact match")
     ax.legend(fontsize=7)
     fig.tight_layout()
+    files = {}
     for ext in ("png", "pdf"):
-        fig.savefig(out.with_suffix(f".{ext}"), dpi=150)
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, dpi=150)
+        files[out.with_suffix(f".{ext}")] = buf.getvalue()
     plt.close(fig)
+    return files
 
 
 ORDER = ["ft-zero-shot", "ft-few-shot", "tk-instruct", "hint", "prefix-tuning", "lora", "hypertuning-pt",
@@ -256,13 +291,17 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    from hart.io import write_json, write_text
+    from hart.io import write_together
 
     s = summarize(args.evaluations, args.tasks, args.curves, args.logs)
     out = Path(args.out)
-    write_json(out.with_suffix(".json"), s)
-    write_text(out.with_suffix(".csv"), render_csv(s))
-    write_text(out.with_suffix(".md"), render_md(s, ORDER))
+    try:
+        summary = json.dumps(s, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise HartError(f"{out.with_suffix('.json')}: refusing to write a non-finite number: {exc}") from None
+    files = {out.with_suffix(".json"): summary, out.with_suffix(".csv"): render_csv(s),
+             out.with_suffix(".md"): render_md(s, ORDER)}
     if s["curves"]:
-        plot_curves(s, out.parent / (out.name + "-curves"))
+        files.update(plot_curves(s, out.parent / (out.name + "-curves")))
+    write_together(files)  # all or nothing
     return 0

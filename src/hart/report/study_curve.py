@@ -13,10 +13,10 @@ queries per held-out task); the final ``model.safetensors`` is the last point. O
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
+from hart.argtypes import positive_int
 from hart.errors import HartError
 
 
@@ -30,10 +30,17 @@ def checkpoint_loader(run: Path, step_dir: Path | None):
         from hart.model.build import load_weights
         from hart.train.loop import setup
 
+        from hart.io import read_json
+        from hart.runcheck import localize, verify_run
+        from hart.train.checkpoint import verify
+
         if step_dir is None:
             return load_final(run)
-        config = validate(json.loads((run / "config.json").read_text()), str(run / "config.json"))
-        _, meth, _, tokenizer, model = setup(config, device="cpu")
+        config = validate(read_json(run / "config.json", "run config"), str(run / "config.json"))
+        verify_run(run, config)  # the run's final weights belong to this config.json (method, geometry, hash)
+        if verify(step_dir) is None:  # the checkpoint's own sha256, as a resume checks it
+            raise HartError(f"{step_dir / 'state.safetensors'}: incomplete, or its sha256 differs from state.json")
+        _, meth, _, tokenizer, model = setup(localize(config, run), device="cpu")  # any cwd, a moved run
         loaded = set(load_weights(model, step_dir / "state.safetensors", prefix="model."))
         missing = [n for n, p in model.named_parameters() if p.requires_grad and n not in loaded]
         if missing:
@@ -56,9 +63,13 @@ def curve(run: str | Path, episodes: str | Path, limit: int) -> dict:
     from hart.evaluate.run import evaluate
 
     run = Path(run)
-    config = json.loads((run / "config.json").read_text())
+    from hart.io import read_json
+
+    config = read_json(run / "config.json", "run config")
     steps = sorted(run.glob("checkpoints/step-*"))
-    done = json.loads((run / "done.json").read_text())
+    done = read_json(run / "done.json", "done.json")
+    if not isinstance(done, dict) or not isinstance(done.get("steps"), int):
+        raise HartError(f"{run / 'done.json'}: no integer 'steps' (training has not finished?)")
     targets = [(int(p.name.split("-")[1]), p) for p in steps if int(p.name.split("-")[1]) < done["steps"]]
     targets.append((done["steps"], None))
     if len(targets) < 2:
@@ -78,7 +89,7 @@ def register(sub) -> None:
     c = sub.add_parser("study-curve", help="held-out exact match at every kept checkpoint of a run (docs/study.md)")
     c.add_argument("--run", required=True, help="a finished training run folder")
     c.add_argument("--episodes", required=True, help="held-out episodes (test.jsonl)")
-    c.add_argument("--limit", type=int, default=10, help="queries per held-out task at each point")
+    c.add_argument("--limit", type=positive_int, default=10, help="queries per held-out task at each point")
     c.add_argument("--out", required=True, help="curve JSON")
     c.set_defaults(func=main)
 

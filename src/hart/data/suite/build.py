@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +18,7 @@ from hart.data import formats
 from hart.data.suite.p3 import prompt_texts, write_p3
 from hart.data.suite.sni import write_sni_raw
 from hart.data.tokenizer import train_tokenizer
+from hart.io import stage_dir
 
 OUTPUTS = ("suite-sni/raw", "suite-p3", "tokenizer")
 
@@ -53,7 +53,7 @@ def build_suite(out: str | Path, seed: int = 0, vocab_size: int = 2000, max_hype
     """Generate the suite into ``out``; return a summary (counts and seconds per part)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".suite-build.", dir=out))
+    stage = stage_dir(out, "suite-build")  # a killed build's stage is removed by the next one
     new, seconds, t0 = stage / "new", {}, time.perf_counter()
     try:
         tasks = write_sni_raw(new / "suite-sni" / "raw", seed)

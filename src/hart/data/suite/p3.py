@@ -18,15 +18,16 @@ import json
 import os
 import random
 import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
 from hart.data import formats
+from hart.data.stats import count_truncation, file_sizes, truncation_summary
 from hart.data.suite.p3_heldout import HELD_OUT_DATASETS
 from hart.data.suite.p3_train import TRAIN_DATASETS
 from hart.data.suite.p3_types import Dataset, render
+from hart.io import stage_dir
 
 N_TRAIN = 100  # examples per training dataset (each rendered with every template)
 N_TEST = 100  # examples per held-out dataset (each rendered with every template)
@@ -54,12 +55,21 @@ def draw_examples(ds: Dataset, seed: int, part: str, n: int, exclude: set[str] =
     return out
 
 
-def pack(shots: list[tuple[str, str]], count: Callable[[str], int], max_len: int) -> str:
+def pack(shots: list[tuple[str, str]], count: Callable[[str], int], max_len: int,
+         truncated: dict | None = None, task: str = "") -> str:
     """``formats.pack_shots`` with a fast path: when all ``k`` shots fit, pack_shots keeps them all
     (its prefixes of whole shots have no more tokens than the whole; tests check the two agree), so
-    one count replaces its ``k`` growing ones (12 s -> ~1.5 s for the training episodes)."""
+    one count replaces its ``k`` growing ones (12 s -> ~1.5 s for the training episodes). Shots lost
+    to ``max_len`` are counted per task in ``truncated`` (stats.json ``truncation``)."""
+    from hart.data.truncation import shots_truncation
+
     full = "\n\n".join(formats.shot_block(p, t) for p, t in shots[:N_SHOTS])
-    return full if count(full) <= max_len else formats.pack_shots(shots, count, max_len, N_SHOTS)
+    if count(full) <= max_len:
+        return full
+    text, lost = shots_truncation(shots, count, max_len, N_SHOTS)
+    if truncated is not None:
+        count_truncation(truncated, task, lost["demonstrations_dropped"], lost["cut"])
+    return text
 
 
 def draw_demos(ds: Dataset, seed: int, test: list[dict]) -> list[dict]:
@@ -88,7 +98,8 @@ def _episode(ds: Dataset, tname: str, split: str, i: int, hyper: str, prompt: st
     }  # fmt: skip
 
 
-def train_episodes(seed: int, count: Callable[[str], int], max_len: int) -> Iterator[dict]:
+def train_episodes(seed: int, count: Callable[[str], int], max_len: int,
+                   truncated: dict | None = None) -> Iterator[dict]:  # fmt: skip
     for ds in TRAIN_DATASETS:
         examples = draw_examples(ds, seed, "train", N_TRAIN)
         for t in ds.templates:
@@ -97,18 +108,23 @@ def train_episodes(seed: int, count: Callable[[str], int], max_len: int) -> Iter
             for i, (prompt, choices, label) in enumerate(rendered):
                 others = rng.sample([j for j in range(len(rendered)) if j != i], N_SHOTS)
                 shots = [(rendered[j][0], rendered[j][1][rendered[j][2]]) for j in others]
-                yield _episode(ds, t.name, "train", i, pack(shots, count, max_len),
+                yield _episode(ds, t.name, "train", i, pack(shots, count, max_len, truncated, ds.name),
                                prompt, choices, label)  # fmt: skip
 
 
-def test_episodes(seed: int, count: Callable[[str], int], max_len: int) -> Iterator[dict]:
+def test_episodes(seed: int, count: Callable[[str], int], max_len: int,
+                  truncated: dict | None = None) -> Iterator[dict]:  # fmt: skip
     for ds in HELD_OUT_DATASETS:
         test = draw_examples(ds, seed, "test", N_TEST)
         demos = draw_demos(ds, seed, test)
         for t in ds.templates:
             shots = [(p, c[lab]) for p, c, lab in (render(t, ex) for ex in demos)]
-            hyper = pack(shots, count, max_len)
+            once: dict = {}
+            hyper = pack(shots, count, max_len, once, ds.name)
             for i, ex in enumerate(test):
+                if once and truncated is not None:  # every test episode of the template reads this hyper_input
+                    lost = once[ds.name]
+                    count_truncation(truncated, ds.name, lost["demonstrations_dropped"], lost["cut"])
                 yield _episode(ds, t.name, "test", i, hyper, *render(t, ex))
 
 
@@ -133,6 +149,7 @@ def _stats(episodes: list[dict], lengths_of: Callable[[list[str]], list[int]], u
             "instances": len(eps),
             "templates": len({(e["task"], e["template"]) for e in eps}),
             "per_task": dict(sorted(Counter(e["task"] for e in eps).items())),
+            "task_names": sorted({e["task"] for e in eps}),  # hart train's leakage check reads these
             "token_length": {f: {"mean": round(sum(v) / len(v), 1), "max": max(v)} for f, v in lengths.items()},
         }
     return {"benchmark": BENCHMARK, "length_unit": unit, **out}
@@ -151,23 +168,27 @@ def write_p3(out: str | Path, seed: int, tokenizer=None, max_hyper_len: int = 10
     else:
         count, unit = words_counter, "whitespace words + 1"
         lengths_of = lambda texts: [words_counter(t) for t in texts]  # noqa: E731
-    episodes = [*train_episodes(seed, count, max_hyper_len), *test_episodes(seed, count, max_hyper_len)]
+    truncated: dict[str, dict] = {}  # task -> hyper_inputs whose shots did not all fit max_hyper_len
+    episodes = [*train_episodes(seed, count, max_hyper_len, truncated),
+                *test_episodes(seed, count, max_hyper_len, truncated)]
     for split in ("train", "test"):
         ids = [e["id"] for e in episodes if e["split"] == split]
         assert len(set(ids)) == len(ids), "episode ids must be unique within a file"
     stats = _stats(episodes, lengths_of, unit)
-    stats.update(seed=seed, shots=N_SHOTS, max_hyper_len=max_hyper_len, datasets={
+    stats.update(seed=seed, shots=N_SHOTS, max_hyper_len=max_hyper_len, truncation=truncation_summary(truncated),
+                 datasets={
         split: {ds.name: {"kind": ds.kind, "mirrors": ds.mirrors, "templates": [t.name for t in ds.templates]}
                 for ds in group}
         for split, group in (("train", TRAIN_DATASETS), ("test", HELD_OUT_DATASETS))
     })  # fmt: skip
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = stage_dir(out.parent, out.name)
     try:
         for split in ("train", "test"):
             lines = (json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in episodes if e["split"] == split)
             (tmp / f"{split}.jsonl").write_text("".join(lines), encoding="utf-8")
+        stats["files"] = file_sizes(tmp, ("train", "test"))
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
         if out.exists():
             shutil.rmtree(out)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import tempfile
 from pathlib import Path
 
 from hart.data import formats
@@ -31,6 +30,7 @@ from hart.data.suite.params_families import FAMILIES, HELD_OUT, ParamFamily, dra
 from hart.data.suite.params_lm import OBJECTIVES, lm_rows
 from hart.data.suite.params_tokenizer import build_word_tokenizer
 from hart.evaluate.metrics import exact_match, rouge_l
+from hart.io import stage_dir
 
 OUTPUTS = ("params-sni", "params-lm", "tokenizer")
 
@@ -126,7 +126,7 @@ def build_params(out: str | Path, seed: int = 0, train_episodes: int = 20000, qu
     """Generate the params benchmark into ``out`` (see the module docstring); return a summary."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".params-build.", dir=out))
+    stage = stage_dir(out, "params-build")  # a killed build's stage is removed by the next one
     try:
         new = stage / "new"
         sni, meta = sni_rows(seed, train_episodes, queries)
