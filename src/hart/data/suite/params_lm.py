@@ -7,7 +7,11 @@ stated or computed):
 
 - ``copy``: ``Copy: w1 ... wn`` -> ``w1 ... wn``;
 - ``span``: T5-style span corruption, spans replaced by ``<1>``, ``<2>`` -> ``<1> span1 <2> span2``;
-- ``slot``: a string with one or two bracketed words -> the bracketed words in order.
+- ``slot``: a string with one or two bracketed words -> the bracketed words in order;
+- ``next``: associative recall (the induction pattern): ``Continue from x: w1 ... wn`` over
+  DISTINCT words -> ``x`` and the one or two words that follow ``x`` in the string. This is the
+  generic skill "having written a word, write the word that follows it in the input", without
+  which pilots 1-4 (docs/study.md) never bound a decision word to the label written after it.
 
 Rows are in the EPISODE FILE SCHEMA (``query`` is the input; base-lm reads ``query``).
 """
@@ -24,6 +28,7 @@ from hart.data.suite.vocab import MIXED
 SCAFFOLD = ("the a of and then word words list label answer true false if write output table code "
             "each by its from in right after first last contains otherwise replace comes").split()
 SYMBOLS = MIXED + SLOT_WORDS + SCAFFOLD
+DISTINCT = tuple(dict.fromkeys(SYMBOLS))  # SCAFFOLD repeats a few MIXED words ("table")
 
 
 def _words(rng: random.Random, lo: int, hi: int) -> list[str]:
@@ -58,7 +63,14 @@ def slot_row(rng: random.Random) -> tuple[str, str]:
     return "Read: " + " ".join(words), " ".join(answer)
 
 
-OBJECTIVES = {"copy": copy_row, "span": span_row, "slot": slot_row}
+def next_row(rng: random.Random) -> tuple[str, str]:
+    words = rng.sample(DISTINCT, rng.randint(5, 12))  # distinct: every word has one successor
+    k = rng.randint(1, 2)
+    i = rng.randrange(len(words) - k)
+    return f"Continue from {words[i]}: " + " ".join(words), " ".join(words[i:i + k + 1])
+
+
+OBJECTIVES = {"copy": copy_row, "span": span_row, "slot": slot_row, "next": next_row}
 
 
 def lm_rows(seed: int, n_train: int, n_test: int = 300) -> dict[str, list[dict]]:
