@@ -154,11 +154,11 @@ def test_lm_rows_are_generic_and_next_rows_recall_the_successor():
     from hart.data.suite.params_lm import OBJECTIVES, lm_rows
 
     rows = lm_rows(0, 400)["train"]
-    assert {r["category"] for r in rows} == set(OBJECTIVES) >= {"copy", "next"}
+    assert {r["category"] for r in rows} == set(OBJECTIVES) == {"copy", "next"}
     defs = {info["definition"] for info in sni_rows(0, 10, 50)[1].values()}
     assert not any(d in r["query"] or r["query"] in d for r in rows for d in defs)
     nexts = [r for r in rows if r["category"] == "next"]
-    assert len(nexts) == 100
+    assert len(nexts) == 200
     for r in nexts:
         head, words = r["query"].split(": ", 1)
         words, target = words.split(), r["target"].split()
@@ -166,3 +166,6 @@ def test_lm_rows_are_generic_and_next_rows_recall_the_successor():
         assert len(set(words)) == len(words) and 2 <= len(target) <= 3  # distinct: one successor each
         i = words.index(start)
         assert target == words[i:i + len(target)]
+    for r in rows:
+        if r["category"] == "copy":
+            assert r["query"] == "Copy: " + r["target"]
