@@ -169,3 +169,15 @@ def test_lm_rows_are_generic_and_next_rows_recall_the_successor():
     for r in rows:
         if r["category"] == "copy":
             assert r["query"] == "Copy: " + r["target"]
+
+
+def test_params_lm_has_the_hypernetwork_pretraining_layouts(built):
+    """hint-c4 / hypertuning-c4 read <params-lm>/hint/ and /hypertuning/ (method.episodes_subdir):
+    the same rows with the word string moved to the hypernetwork's input."""
+    lm = _rows(built / "params-lm/train.jsonl")
+    for sub in ("hint", "hypertuning"):
+        rows = _rows(built / "params-lm" / sub / "train.jsonl")
+        assert [r["id"] for r in rows] == [r["id"] for r in lm]
+        for r, base in zip(rows, lm):
+            assert set(r) == EPISODE_KEYS and r["target"] == base["target"]
+            assert f"{r['query']} {r['hyper_input']}" == base["query"] and r["hyper_input"] not in r["query"]

@@ -67,3 +67,21 @@ def lm_rows(seed: int, n_train: int, n_test: int = 300) -> dict[str, list[dict]]
                                tk_instruct_input=src, target=tgt, references=[tgt]))  # fmt: skip
         out[split] = rows
     return out
+
+
+def hyper_rows(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The same rows in the layout of the hypernetwork pretraining methods (hint-c4 and
+    hypertuning-c4 read ``<params-lm>/hint/`` and ``<params-lm>/hypertuning/``, as on C4): the
+    hypernetwork reads the word string (``hyper_input``), the main encoder only the instruction
+    (``Copy:`` or ``Continue from x:``), so the prefixes must carry the string to the decoder."""
+    out = {}
+    for split, recs in rows.items():
+        out[split] = []
+        for r in recs:
+            head, words = r["query"].split(": ", 1)
+            out[split].append(record(benchmark="params-lm", task=r["task"], id=r["id"], split=split,
+                                     category=r["category"], hyper_input=words, query=head + ":",
+                                     few_shot_input=head + ":", tk_instruct_input=head + ":",
+                                     target=r["target"], references=[r["target"]]))  # fmt: skip
+    return out
+
