@@ -94,12 +94,8 @@ rule data_episodes_copy:
     params:
         raw=lambda wc: GRID["sources"][wc.benchmark]["raw"],
     shell:
-        "(cp {params.raw}/train.jsonl {params.raw}/test.jsonl {params.raw}/stats.json"
-        " data/episodes/{wildcards.benchmark}/"
-        # the hypernetwork-pretraining layouts (method.episodes_subdir), e.g. params-lm's
-        " && for d in hint hypertuning; do if [ -d {params.raw}/$d ]; then"
-        " rm -rf data/episodes/{wildcards.benchmark}/$d"
-        " && cp -r {params.raw}/$d data/episodes/{wildcards.benchmark}/; fi; done) > {log} 2>&1"
+        "cp {params.raw}/train.jsonl {params.raw}/test.jsonl {params.raw}/stats.json"
+        " data/episodes/{wildcards.benchmark}/ > {log} 2>&1"
 
 
 ruleorder: data_episodes_copy > data_episodes
