@@ -1,15 +1,18 @@
 """Pilot of the params benchmark (docs/study.md): does the design separate the methods at all?
 
     .venv/bin/python benchmarks/pilot_params.py [--tier easy] [--steps 1000] [--base-steps 1500] \
-        [--methods ft-few-shot ft-zero-shot hypertuning-nopt] [--threads 2] [--out results/bench/pilot_params.json]
+        [--methods ft-few-shot ft-zero-shot hypertuning-nopt] [--threads 2] [--out results/bench/pilot_params.json] \
+        [--data data/suite-params] [--base results/base/study] [--set train.optimizer=adamw ...]
 
 Builds data/suite-params (hart data suite --kind params) when missing, trains the study scale's
 base model (method base-lm on params-lm) into results/base/study when missing, then trains each
 method with the real loop on the training episodes of one tier and evaluates it with the real
 evaluator on that tier's held-out tasks. Prints exact match beside the parameter-blind chance floor
 (tasks.json). Pass criteria (issue 15): FT-Few-Shot >= 80, FT-Zero-Shot within 5 points of chance,
-HyperTuning without fusion-in-decoder (hypertuning-nopt) clearly above FT-Zero-Shot. A script, not
-a test: nothing is asserted.
+HyperTuning without fusion-in-decoder (hypertuning-nopt) clearly above FT-Zero-Shot. Each row also
+carries ``label_binding`` (label families: decision right, label one of the task's slot words,
+label bound to the decision written), the diagnostic of pilots 1-7. ``--set`` overrides the method
+runs' config (the bisection of pilots 5-6). A script, not a test: nothing is asserted.
 """
 
 from __future__ import annotations
