@@ -146,3 +146,38 @@ def test_word_tokenizer_keeps_words_whole_and_round_trips(built):
             assert tok.unk_token_id not in ids and tok.decode(ids, skip_special_tokens=True) == text
     assert tok.tokenize("If the list contains a [ color ] word") == \
         ["▁If", "▁the", "▁list", "▁contains", "▁a", "▁", "[", "▁color", "▁", "]", "▁word"]
+
+
+def test_lm_rows_are_generic_and_next_rows_recall_the_successor():
+    """The base's rows never state a benchmark rule, and the `next` objective (associative recall,
+    the skill pilots 1-4 lacked) names the start word and the words that follow it in the input."""
+    from hart.data.suite.params_lm import OBJECTIVES, lm_rows
+
+    rows = lm_rows(0, 400)["train"]
+    assert {r["category"] for r in rows} == set(OBJECTIVES) == {"copy", "next"}
+    defs = {info["definition"] for info in sni_rows(0, 10, 50)[1].values()}
+    assert not any(d in r["query"] or r["query"] in d for r in rows for d in defs)
+    nexts = [r for r in rows if r["category"] == "next"]
+    assert len(nexts) == 200
+    for r in nexts:
+        head, words = r["query"].split(": ", 1)
+        words, target = words.split(), r["target"].split()
+        start = head.removeprefix("Continue from ")
+        assert len(set(words)) == len(words) and 2 <= len(target) <= 3  # distinct: one successor each
+        i = words.index(start)
+        assert target == words[i:i + len(target)]
+    for r in rows:
+        if r["category"] == "copy":
+            assert r["query"] == "Copy: " + r["target"]
+
+
+def test_params_lm_has_the_hypernetwork_pretraining_layouts(built):
+    """hint-c4 / hypertuning-c4 read <params-lm>/hint/ and /hypertuning/ (method.episodes_subdir):
+    the same rows with the word string moved to the hypernetwork's input."""
+    lm = _rows(built / "params-lm/train.jsonl")
+    for sub in ("hint", "hypertuning"):
+        rows = _rows(built / "params-lm" / sub / "train.jsonl")
+        assert [r["id"] for r in rows] == [r["id"] for r in lm]
+        for r, base in zip(rows, lm):
+            assert set(r) == EPISODE_KEYS and r["target"] == base["target"]
+            assert f"{r['query']} {r['hyper_input']}" == base["query"] and r["hyper_input"] not in r["query"]

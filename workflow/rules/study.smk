@@ -24,6 +24,31 @@ rule data_suite_params:
         "hart data suite --kind params --out data/suite-params --seed 0 --train-episodes 40000 > {log} 2>&1"
 
 
+rule data_episodes_params_lm:
+    """params-lm's episodes with the hint/ and hypertuning/ layouts that hint-c4 and hypertuning-c4
+    read (method.episodes_subdir); data_episodes_copy copies the top-level files only."""
+    input:
+        raw="data/suite-params/params-lm",
+    output:
+        train="data/episodes/params-lm/train.jsonl",
+        test="data/episodes/params-lm/test.jsonl",
+        stats="data/episodes/params-lm/stats.json",
+        hint=directory("data/episodes/params-lm/hint"),
+        hypertuning=directory("data/episodes/params-lm/hypertuning"),
+    log:
+        f"{LOGS}/data/episodes-params-lm.log",
+    localrule: True
+    conda:
+        ENV
+    shell:
+        "(cp {input.raw}/train.jsonl {input.raw}/test.jsonl {input.raw}/stats.json"
+        " data/episodes/params-lm/ && cp -r {input.raw}/hint {input.raw}/hypertuning"
+        " data/episodes/params-lm/) > {log} 2>&1"
+
+
+ruleorder: data_episodes_params_lm > data_episodes_copy
+
+
 rule study_curve:
     """Held-out exact match at every kept checkpoint of one run (Figure 3's claim)."""
     input:

@@ -9,6 +9,7 @@ writes, all or nothing (temporary folder inside ``--out``, then one rename per o
 | ``params-sni/{train,test}.jsonl``, ``stats.json`` | S-NI-style episodes (EPISODE FILE SCHEMA) |
 | ``params-sni/tasks.json`` | each held-out task: family, tier, parameter, slots, chance floors |
 | ``params-lm/{train,test}.jsonl``, ``stats.json`` | generic pretraining for the frozen base model |
+| ``params-lm/{hint,hypertuning}/`` | the same rows for hint-c4 / hypertuning-c4 (params_lm.hyper_rows) |
 | ``tokenizer/`` | word-level tokenizer of all of the above (params_tokenizer) |
 
 Training rows: every row is its OWN task (``params-train-<n>``, a fresh parameter and fresh
@@ -27,7 +28,7 @@ from pathlib import Path
 from hart.data import formats
 from hart.data.stats import EpisodeWriter, record
 from hart.data.suite.params_families import FAMILIES, HELD_OUT, ParamFamily, draw_train_param
-from hart.data.suite.params_lm import OBJECTIVES, lm_rows
+from hart.data.suite.params_lm import OBJECTIVES, hyper_rows, lm_rows
 from hart.data.suite.params_tokenizer import build_word_tokenizer
 from hart.evaluate.metrics import exact_match, rouge_l
 from hart.io import stage_dir
@@ -139,6 +140,9 @@ def build_params(out: str | Path, seed: int = 0, train_episodes: int = 20000, qu
                        {"seed": seed, "train_episodes": train_episodes, "queries_per_task": queries})
         (new / "params-sni" / "tasks.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
         write_episodes(new / "params-lm", "params-lm", lm, count, {"seed": seed, "objectives": sorted(OBJECTIVES)})
+        for sub in ("hint", "hypertuning"):  # method.episodes_subdir of hint-c4 / hypertuning-c4
+            write_episodes(new / "params-lm" / sub, "params-lm", hyper_rows(lm), count,
+                           {"seed": seed, "layout": "hyper_input = the word string, query = the instruction"})
         _install_all(stage, out)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
