@@ -79,37 +79,33 @@ def test_bad_scale_map(tmp_path, expect):
            watch=[tmp_path / "out"])
 
 
-def test_table_written_all_or_nothing(tmp_path, expect, monkeypatch):
-    """The third of csv/md/tex fails to be renamed (disk full): the first two are removed again."""
+def _disk_full_on_rename(monkeypatch, suffix: str) -> None:
+    """os.replace fails with ENOSPC for a destination ending in ``suffix`` (the last write of a set)."""
     import errno
     import os
 
     real = os.replace
 
     def replace(src, dst):
-        if str(dst).endswith(".tex"):
+        if str(dst).endswith(suffix):
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         return real(src, dst)
     monkeypatch.setattr(os, "replace", replace)
+
+
+def test_table_written_all_or_nothing(tmp_path, expect, monkeypatch):
+    """The third of csv/md/tex fails to be renamed (disk full): the first two are removed again."""
+    _disk_full_on_rename(monkeypatch, ".tex")
     expect(_table(tmp_path, _result(scale="tiny")), ["t2.tex", "disk full"], watch=[tmp_path / "out"])
 
 
 def test_figure_written_all_or_nothing(tmp_path, expect, monkeypatch):
     """The PDF of a figure fails to be renamed (disk full): its CSV and PNG are not left behind either."""
-    import errno
-    import os
-
     logs = []
     for name in ("sni-noar", "sni-ar", "p3-noar", "p3-ar"):
         log = write_jsonl(tmp_path / f"{name}.jsonl", [{"step": s, "loss_pred": 3.0 - s / 10} for s in range(1, 6)])
         logs.append(f"{name}={log}")
-    real = os.replace
-
-    def replace(src, dst):
-        if str(dst).endswith(".pdf"):
-            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
-        return real(src, dst)
-    monkeypatch.setattr(os, "replace", replace)
+    _disk_full_on_rename(monkeypatch, ".pdf")
     expect(["report", "figure", "--name", "fig3", "--inputs", *logs, "--out", tmp_path / "out" / "f3"],
            ["f3.pdf", "disk full"], watch=[tmp_path / "out"])
 
