@@ -121,7 +121,85 @@ def test_report_end_to_end(tmp_path):
     assert step["exact_match"]["all"]["diff"] == pytest.approx(20.0)
     assert "+1.2 ROUGE-L (45.2 -> 46.4)" in md and "20.0 [20.0, 20.0]" in md
     assert s["methods"]["hart-nolc"]["exact_match"]["easy"][0] == pytest.approx(61.0)
-    assert "| chance (parameter-blind) | - | 1.0 | 1.0 | 1.0 | 20.0 |" in md
+    assert "| chance (parameter-blind) | - | 1.0 | 1.0 | 1.0 | 20.0 | 20.0 | 20.0 |" in md
+    # Figure 3 / 4 of the study: written from the logs, with the plotted seed means as CSV
+    assert (out.parent / "study-fig3.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out.parent / "study-fig3.csv").read_text().splitlines()[0] == "step,hypertuning,hart-nolc"
+    assert not (out.parent / "study-fig4.png").exists()  # no HART run: no Figure 4
+
+
+def _args(tmp_path, runs, logs=True) -> argparse.Namespace:
+    """`hart report study` arguments for {(method, seed): (per-task score function, loss list)}."""
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(json.dumps({t: {**v, "family": "fa" if t.endswith(("h0", "h1")) else "fb"}
+                                 for t, v in TASKS.items()}))
+    paths, log_paths = [], []
+    for (method, seed), (score, losses) in runs.items():
+        p = tmp_path / "ev" / method / f"seed{seed}.json"
+        _write_eval(p, _scores(score))
+        paths.append(str(p))
+        log = tmp_path / "tr" / method / f"seed{seed}" / "train_log.jsonl"
+        log.parent.mkdir(parents=True)
+        log.write_text("".join(json.dumps({"step": i + 1, "loss_pred": x}) + "\n" for i, x in enumerate(losses)))
+        log_paths.append(str(log))
+    return argparse.Namespace(evaluations=paths, tasks=str(tasks), curves=[], logs=log_paths if logs else [],
+                              out=str(tmp_path / "out" / "quick"))
+
+
+def test_report_over_one_seed_leaves_the_sd_out(tmp_path):
+    """study_quick has one seed per method: no sd (JSON null, '-' nowhere in place of a number)."""
+    flat = [1.0] * 100
+    args = _args(tmp_path, {("hypertuning", 0): (lambda t: 40.0, flat), ("hart", 0): (lambda t: 50.0, flat)})
+    assert study.main(args) == 0
+    s = json.loads((tmp_path / "out" / "quick.json").read_text())
+    assert s["methods"]["hart"]["exact_match"]["all"] == [50.0, None]
+    md = (tmp_path / "out" / "quick.md").read_text()
+    assert "| hart | 1 | 50.0 | 50.0 | 50.0 |" in md
+    csv = (tmp_path / "out" / "quick.csv").read_text().splitlines()
+    assert csv[1].startswith("hart,1,50.000,50.000,50.000,,,,")
+
+
+def test_report_table2_rows_and_families(tmp_path):
+    """HART minus each Table 2 row, paired, beside the paper's HART minus that row; EM per family."""
+    runs = {}
+    for seed in range(3):
+        runs[("hypertuning", seed)] = (lambda t: 40.0, [1.0] * 100)
+        runs[("hart", seed)] = (lambda t: 70.0 if t.endswith("h0") else 50.0, [1.0] * 100)
+        runs[("ft-zero-shot", seed)] = (lambda t: 2.0, [2.0] * 100)
+    args = _args(tmp_path, runs)
+    assert study.main(args) == 0
+    s = json.loads((tmp_path / "out" / "quick.json").read_text())
+    rows = {r["method"]: r for r in s["table2"]}
+    assert set(rows) == {"hypertuning", "ft-zero-shot"}
+    assert rows["hypertuning"]["paper_large"] == pytest.approx(1.6)  # 46.8 - 45.2
+    assert rows["ft-zero-shot"]["paper_xl"] == pytest.approx(3.8)   # 50.4 - 46.6
+    assert rows["hypertuning"]["exact_match"]["all"]["diff"] == pytest.approx(15.0)  # (30 + 3 x 10) / 4
+    assert s["methods"]["hart"]["exact_match_family"]["fa"][0] == pytest.approx(60.0)
+    assert s["methods"]["hart"]["exact_match_family"]["fb"][0] == pytest.approx(50.0)
+    md = (tmp_path / "out" / "quick.md").read_text()
+    assert "| HART - HyperTuning | 15.0 [" in md and "| 1.6 | 1.6 |" in md
+
+
+def test_dynamics_are_paired_by_seed(tmp_path):
+    """Figure 3/4 measures: to - from per seed, mean over seeds, bootstrap over seeds; None with one seed."""
+    a = {s: {"spikes": 4.0, "mean_loss": 1.0} for s in range(3)}
+    b = {0: {"spikes": 1.0, "mean_loss": 0.5}, 1: {"spikes": 2.0, "mean_loss": 0.7}, 2: {"spikes": 0.0, "mean_loss": 0.6},
+         7: {"spikes": 99.0, "mean_loss": 9.0}}  # seed 7 unpaired
+    d = study.seed_paired(a, b, "spikes")
+    assert d["diff"] == pytest.approx(-3.0) and d["seeds"] == 3 and -4.0 <= d["lo"] <= d["hi"] <= -2.0
+    assert study.seed_paired({0: a[0]}, {0: b[0]}, "spikes") is None
+    spiky = [2.0 - i / 1000 for i in range(200)]
+    for i in (150, 170):
+        spiky[i] *= 3
+    runs = {("hart-nolc", s): (lambda t: 10.0, spiky) for s in range(2)}
+    runs.update({("hart", s): (lambda t: 10.0, [2.0 - i / 1000 for i in range(200)]) for s in range(2)})
+    args = _args(tmp_path, runs)
+    assert study.main(args) == 0
+    s = json.loads((tmp_path / "out" / "quick.json").read_text())
+    fig4 = next(v for k, v in s["dynamics"].items() if k.startswith("Figure 4"))
+    assert fig4["diff"]["spikes"]["diff"] == pytest.approx(-2.0)
+    rows = (tmp_path / "out" / "quick-fig4.csv").read_text().splitlines()
+    assert rows[0] == "step,hart-nolc,hart" and rows[1].startswith("101,")  # the second half only
 
 
 def test_report_refuses_a_ranked_evaluation(tmp_path):

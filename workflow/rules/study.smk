@@ -70,38 +70,43 @@ rule study_curve:
 
 
 rule study:
-    """The full study report: results/study/study.{md,json,csv} and study-curves.{png,pdf}."""
+    """The full study report: results/study/study.{md,json,csv}, study-curves.{png,pdf} (held-out
+    exact match per checkpoint) and study-fig3 / study-fig4.{png,pdf,csv} (Figures 3 and 4 of the study)."""
     input:
         **study_inputs(),
     output:
         md="results/study/study.md",
         json="results/study/study.json",
         csv="results/study/study.csv",
+        figures=multiext("results/study/study-", *STUDY_FIGURES),
     log:
         f"{LOGS}/study/study.log",
     conda:
         ENV
     params:
         logs=study_logs,
+        code=code_hash("report"),
     shell:
         "hart report study --evaluations {input.evaluations} --tasks {input.tasks}/tasks.json"
         " --curves {input.curves} --logs {params.logs} --out results/study/study > {log} 2>&1"
 
 
 rule study_quick:
-    """Seed 0 of every study method: results/study/quick.{md,json,csv}."""
+    """Seed 0 of every study method: results/study/quick.{md,json,csv} and its figures (as `study`)."""
     input:
         **study_inputs(seeds=[0]),
     output:
         md="results/study/quick.md",
         json="results/study/quick.json",
         csv="results/study/quick.csv",
+        figures=multiext("results/study/quick-", *STUDY_FIGURES),
     log:
         f"{LOGS}/study/quick.log",
     conda:
         ENV
     params:
         logs=study_logs,
+        code=code_hash("report"),
     shell:
         "hart report study --evaluations {input.evaluations} --tasks {input.tasks}/tasks.json"
         " --curves {input.curves} --logs {params.logs} --out results/study/quick > {log} 2>&1"

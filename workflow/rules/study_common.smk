@@ -5,6 +5,12 @@ for _m in STUDY["methods"]:
     if not (ROOT / f"config/method/{_m}.yaml").is_file():
         raise ValueError(f"config/study.yaml: study.methods: no config/method/{_m}.yaml")
 
+# the figures `hart report study` draws beside PREFIX.{md,json,csv} (hart.report.study_render)
+STUDY_FIGURES = [f"{f}.{e}" for f in ("curves", "fig3", "fig4") for e in ("png", "pdf")] + [
+    "fig3.csv",
+    "fig4.csv",
+]
+
 # the folders `hart data suite --kind params` fills (produced_folder in common.smk)
 RAW_FOLDERS.update(
     {f"data/suite-params/{d}": f"data/suite-params/{d}" for d in ("params-sni", "params-lm", "tokenizer")}
