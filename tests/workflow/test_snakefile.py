@@ -116,3 +116,17 @@ def test_study_targets_plan_every_run_and_the_figures(workdir):
     outputs = block[:block.index("jobid")]
     for f in ("study.md", "study-fig3.png", "study-fig4.pdf", "study-fig4.csv", "study-curves.png"):
         assert f"results/study/{f}" in outputs, outputs
+
+
+def test_a_scale_can_tune_one_method(workdir):
+    """config/scale/study/lora.yaml sets LoRA's lr multiplier at the study scale only; tiny keeps the
+    method file's 10x. The resolved config Snakemake writes is what `hart train` reads."""
+    import json
+
+    study, tiny = ("results/train/params-sni/study/lora/seed0/config.json",
+                   "results/train/suite-sni/tiny/lora/seed0/config.json")  # fmt: skip
+    run = snakemake(workdir, "--cores", "1", study, tiny)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert json.loads((workdir / study).read_text())["method"]["lr_multiplier"] == 1
+    assert json.loads((workdir / tiny).read_text())["method"]["lr_multiplier"] == 10
+    assert json.loads((workdir / study).read_text())["train"]["lr"] == 0.002  # the scale's lr

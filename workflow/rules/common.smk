@@ -31,13 +31,17 @@ class Run(NamedTuple):
 
 
 def layer_paths(benchmark, scale=None, method=None):
-    """The config files a run composes, left to right (later wins); without a scale and method,
-    the files of a benchmark's episodes (the data defaults live in config/data/sources.yaml)."""
+    """The config files a run composes, left to right (later wins): config.yaml, the scale, the
+    method, `config/scale/<scale>/<method>.yaml` where it exists, the benchmark. Without a scale and
+    method, the files of a benchmark's episodes (the data defaults live in config/data/sources.yaml)."""
     paths = [ROOT / "config/config.yaml"]
     if scale is None:
         paths.append(ROOT / "config/data/sources.yaml")
     else:
         paths += [ROOT / f"config/scale/{scale}.yaml", ROOT / f"config/method/{method}.yaml"]
+        tuned = ROOT / f"config/scale/{scale}/{method}.yaml"  # a method's settings at one scale, if any
+        if tuned.is_file():
+            paths.append(tuned)
     paths.append(ROOT / f"config/benchmark/{benchmark}.yaml")
     return paths
 
