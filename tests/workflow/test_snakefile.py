@@ -100,7 +100,8 @@ def test_a_changed_key_reruns_exactly_that_methods_jobs(workdir, stand_in_env):
 
 def test_study_targets_plan_every_run_and_the_figures(workdir):
     """`snakemake study`: every method x seed of config/study.yaml (5 seeds for the Table 5 rows), their
-    params-lm pretraining runs, the learning curves, and one report job that writes the figures."""
+    params-lm pretraining runs, the learning curves, Figure 1's attention map, and one report job that
+    writes the figures."""
     grid = yaml.safe_load((workdir / "config/study.yaml").read_text())["study"]
     run = snakemake(workdir, "-n", "study")
     assert run.returncode == 0, run.stdout[-3000:]
@@ -110,12 +111,14 @@ def test_study_targets_plan_every_run_and_the_figures(workdir):
     assert stats["train"] == runs + pretrain and stats["evaluate"] == runs and stats["train_base"] == 1
     assert stats["study_curve"] == sum(len(grid["methods"][m]) for m in grid["curve_methods"])
     assert all(len(grid["methods"][m]) >= 5 for m in ("hypertuning", "hart-nolc", "hart"))
-    assert all(len(seeds) >= 3 for seeds in grid["methods"].values())
+    assert all(len(seeds) >= 3 for m, seeds in grid["methods"].items() if m != "bidir-layerwise")  # Fig. 1 only
     assert stats["study"] == 1 and "report_table" not in stats  # the paper tables are not part of it
+    assert stats["study_attention"] == 1 and stats["study_fig1"] == 1  # Figure 1: the bidir-layerwise run
     block = run.stdout[run.stdout.index("rule study:"):]
     outputs = block[:block.index("jobid")]
     for f in ("study.md", "study-fig3.png", "study-fig4.pdf", "study-fig4.csv", "study-curves.png"):
         assert f"results/study/{f}" in outputs, outputs
+    assert "results/study/study-fig1.png" in block[:block.index("output:")]  # an input of the report
 
 
 def test_a_scale_can_tune_one_method(workdir):

@@ -69,11 +69,54 @@ rule study_curve:
         " --out {output.curve} > {log} 2>&1"
 
 
+STUDY_FIG1_RUN = Run(STUDY["benchmark"], STUDY["scale"], "bidir-layerwise", 0)
+
+
+rule study_attention:
+    """Figure 1 of the study: the last hypernet-decoder layer's self-attention of the study's
+    bidirectional layer-wise run (seed 0), averaged over heads, on the held-out episodes."""
+    input:
+        done=f"{train_dir(STUDY_FIG1_RUN)}/done.json",
+        test="data/episodes/params-sni/test.jsonl",
+    output:
+        attention="results/study/attention.safetensors",
+    log:
+        f"{LOGS}/study/attention.log",
+    conda:
+        ENV
+    params:
+        checkpoint=lambda wc, input: os.path.dirname(input.done),
+        code=code_hash("evaluate"),
+    shell:
+        "hart attention --checkpoint {params.checkpoint} --episodes {input.test}"
+        " --out {output.attention} > {log} 2>&1"
+
+
+rule study_fig1:
+    """Figure 1 of the study, drawn by the paper figure's code (hart report figure --name fig1)."""
+    input:
+        attention="results/study/attention.safetensors",
+        done=f"{train_dir(STUDY_FIG1_RUN)}/done.json",
+    output:
+        multiext("results/study/study-fig1", ".png", ".pdf", ".csv"),
+    log:
+        f"{LOGS}/study/fig1.log",
+    conda:
+        ENV
+    params:
+        caption=study_fig1_caption,
+        code=code_hash("report"),
+    shell:
+        "hart report figure --name fig1 --inputs attention={input.attention} --caption {params.caption:q}"
+        " --out results/study/study-fig1 > {log} 2>&1"
+
+
 rule study:
     """The full study report: results/study/study.{md,json,csv}, study-curves.{png,pdf} (held-out
     exact match per checkpoint) and study-fig3 / study-fig4.{png,pdf,csv} (Figures 3 and 4 of the study)."""
     input:
         **study_inputs(),
+        fig1="results/study/study-fig1.png",
     output:
         md="results/study/study.md",
         json="results/study/study.json",
@@ -95,6 +138,7 @@ rule study_quick:
     """Seed 0 of every study method: results/study/quick.{md,json,csv} and its figures (as `study`)."""
     input:
         **study_inputs(seeds=[0]),
+        fig1="results/study/study-fig1.png",
     output:
         md="results/study/quick.md",
         json="results/study/quick.json",

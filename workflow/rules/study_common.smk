@@ -6,8 +6,14 @@ for _m in STUDY["methods"]:
         raise ValueError(f"config/study.yaml: study.methods: no config/method/{_m}.yaml")
 
 # the figures `hart report study` draws beside PREFIX.{md,json,csv} (hart.report.study_render)
-STUDY_FIGURES = [f"{f}.{e}" for f in ("curves", "fig3", "fig4") for e in ("png", "pdf")] + [
+STUDY_FIGURES = [
+    "curves.png",
+    "curves.pdf",
+    "fig3.png",
+    "fig3.pdf",
     "fig3.csv",
+    "fig4.png",
+    "fig4.pdf",
     "fig4.csv",
 ]
 
@@ -50,3 +56,11 @@ for _run in study_runs():
 def study_logs(wc, input):
     """train_log.jsonl beside each study run's done.json (the log is not a declared output)."""
     return [f"{os.path.dirname(p)}/train_log.jsonl" for p in input.logs]
+
+
+def study_fig1_caption(wc, input):
+    """The line under the study's Figure 1: which run it shows."""
+    import hart.report.captions
+
+    run = hart.report.captions.caption([input.done])
+    return f"params study, bidirectional layer-wise hypernetwork decoder. {run}"
