@@ -183,6 +183,15 @@ def _table2(scores: dict, tasks: dict, tiers: list[str]) -> list[dict]:
     return out
 
 
+def _over_seeds(rows: dict, method: str, key: str) -> dict | None:
+    """{mean, sd, seeds} of one per-run measure over a method's seeds (None when it has no runs)."""
+    xs = [v[key] for v in rows.get(method, {}).values()]
+    if not xs:
+        return None
+    m, sd = mean_sd(xs)
+    return {"mean": m, "sd": sd, "seeds": len(xs)}
+
+
 def summarize(evaluations, tasks_path, curves=(), logs=()) -> dict:
     """Every number of the study report (see the module docstring); ``_losses`` (the raw training
     losses, for the figures) is dropped before the JSON is written."""
@@ -219,7 +228,9 @@ def summarize(evaluations, tasks_path, curves=(), logs=()) -> dict:
         diffs = {k: seed_paired(log_rows.get(a, {}), log_rows.get(b, {}), k) for k in keys}
         if claim == FIG3[2]:
             diffs["auc_exact_match"] = seed_paired(curves_out.get(a, {}), curves_out.get(b, {}), "auc_exact_match")
-        dynamics[claim] = {"from": a, "to": b, "diff": diffs}
+        means = {m: {k: _over_seeds(curves_out if k == "auc_exact_match" else log_rows, m, k) for k in diffs}
+                 for m in (a, b)}  # fmt: skip
+        dynamics[claim] = {"from": a, "to": b, "diff": diffs, "means": means}
     return {"tiers": tiers, "families": groups["families"], "chance": chance, "methods": methods,
             "ablation": ablation, "table2": _table2(scores, tasks, tiers), "dynamics": dynamics,
             "curves": curves_out, "loss": {m: dict(v) for m, v in log_rows.items()},

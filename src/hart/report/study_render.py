@@ -94,19 +94,12 @@ def _claims_md(s: dict) -> list[str]:
         a, b = d["from"], d["to"]
         for key, ci in d["diff"].items():
             what, digits = _MEASURES[key]
-            src = s["curves"] if key == "auc_exact_match" else s["loss"]
             cells = []
             for m in (a, b):
-                xs = [v[key] for v in src.get(m, {}).values()]
-                cells.append("-" if not xs else _ms(_mean_sd(xs), digits) + f" ({len(xs)})")
+                v = d["means"][m][key]
+                cells.append("-" if v is None else _ms((v["mean"], v["sd"]), digits) + f" ({v['seeds']})")
             out.append(f"| {claim} | {what} | {a} | {b} | {cells[0]} | {cells[1]} | {_ci(ci, digits)} |")
     return out
-
-
-def _mean_sd(xs):
-    from hart.report.study import mean_sd
-
-    return mean_sd(xs)
 
 
 def render_csv(s: dict) -> str:
