@@ -26,7 +26,7 @@ def test_paired_bootstrap_pairs_task_and_seed():
     b = {0: _scores(lambda t: 15.0), 1: _scores(lambda t: 25.0), 2: _scores(lambda t: 99.0)}  # seed 2 unpaired
     ci = study.paired_bootstrap(a, b, TASKS, None)
     assert ci["diff"] == pytest.approx(5.0) and ci["lo"] == pytest.approx(5.0) and ci["hi"] == pytest.approx(5.0)
-    assert ci["units"] == 16 and ci["seeds"] == 2
+    assert ci["units"] == 16 and ci["seeds"] == 2 and ci["seed_diffs"] == [5.0, 5.0]
     easy = study.paired_bootstrap(a, {0: _scores(lambda t: 30.0 if "easy" in t else 10.0)}, TASKS, "easy")
     assert easy["diff"] == pytest.approx(20.0) and easy["units"] == 4
 
@@ -119,7 +119,7 @@ def test_report_end_to_end(tmp_path):
     s = json.loads(out.with_suffix(".json").read_text())
     step = next(a for a in s["ablation"] if a["to"] == "hart-nolc")
     assert step["exact_match"]["all"]["diff"] == pytest.approx(20.0)
-    assert "+1.2 ROUGE-L (45.2 -> 46.4)" in md and "20.0 [20.0, 20.0]" in md
+    assert "+1.2 ROUGE-L (45.2 -> 46.4)" in md and "20.0 [20.0, 20.0] (n=24; 3/3 seeds > 0)" in md
     assert s["methods"]["hart-nolc"]["exact_match"]["easy"][0] == pytest.approx(61.0)
     assert "| chance (parameter-blind) | - | 1.0 | 1.0 | 1.0 | 20.0 | 20.0 | 20.0 |" in md
     # Figure 3 / 4 of the study: written from the logs, with the plotted seed means as CSV

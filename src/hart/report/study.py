@@ -95,7 +95,11 @@ def paired_bootstrap(a: dict, b: dict, tasks: dict, tier: str | None, metric: st
         return None
     diffs = [b[s][t][metric] - a[s][t][metric] for s, t in units]
     lo, hi = _percentile_ci(diffs, n, seed)
-    return {"diff": sum(diffs) / len(diffs), "lo": lo, "hi": hi, "units": len(units), "seeds": len(set(a) & set(b))}
+    by_seed = defaultdict(list)  # the same difference per seed: does every seed agree on its sign?
+    for (s, _), d in zip(units, diffs):
+        by_seed[s].append(d)
+    return {"diff": sum(diffs) / len(diffs), "lo": lo, "hi": hi, "units": len(units), "seeds": len(by_seed),
+            "seed_diffs": [sum(v) / len(v) for _, v in sorted(by_seed.items())]}  # fmt: skip
 
 
 def seed_paired(a: dict, b: dict, key: str, n: int = 2000, seed: int = 0) -> dict | None:

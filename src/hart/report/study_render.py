@@ -24,6 +24,8 @@ def _ci(c: dict | None, d: int = 1) -> str:
     if c is None:
         return "-"
     n = f"n={c['units']}" if "units" in c else f"{c['seeds']} seeds"
+    if len(c.get("seed_diffs", ())) > 1:  # how many seeds' own mean difference is above 0
+        n += f"; {sum(x > 0 for x in c['seed_diffs'])}/{len(c['seed_diffs'])} seeds > 0"
     return f"{_fmt(c['diff'], d)} [{_fmt(c['lo'], d)}, {_fmt(c['hi'], d)}] ({n})"
 
 
@@ -50,7 +52,9 @@ def render_md(s: dict, order: list[str]) -> str:
         fam = s["methods"][m]["exact_match_family"]
         out.append(f"| {m} | " + " | ".join(_ms(fam[f]) if f in fam else "-" for f in fams) + " |")
     out += ["", "## Ablation (Table 5): each step against the row before it", "",
-            "Paired over (held-out task, seed); 95% percentile bootstrap interval (2000 resamples). "
+            "Paired over (held-out task, seed); 95% percentile bootstrap interval (2000 resamples); "
+            "'k/n seeds > 0': in how many seeds the step's own mean difference is positive (units of one "
+            "task are not independent across seeds: a step that holds in only some seeds is not settled). "
             "An interval that contains 0 is no measured difference.", "",
             "| step | from -> to | " + " | ".join(f"EM diff {t} [95% CI]" for t in tiers)
             + " | ROUGE-L diff all | paper (S-NI, T5-Large) |", "|---|---|" + "---|" * (len(tiers) + 2)]
