@@ -56,26 +56,43 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def _save(fig, out: str | Path, csv: str, caption: str = "") -> list[Path]:
-    """Write ``out``.png, ``out``.pdf and the figure's data ``out``.csv all or nothing (rendered in
-    memory first, then hart.io.write_together); PDF without a creation date (reproducible bytes)."""
+def rendered(fig, out: Path) -> dict[Path, bytes]:
+    """``{out.png: bytes, out.pdf: bytes}`` rendered in memory (PDF without a creation date:
+    reproducible bytes); closes the figure. Shared with the study report (hart.report.study_render)."""
     import io
 
+    files: dict = {}
+    for fmt in ("png", "pdf"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight",
+                    metadata={"CreationDate": None} if fmt == "pdf" else None)
+        files[out.with_name(f"{out.name}.{fmt}")] = buf.getvalue()
+    plt.close(fig)
+    return files
+
+
+def series_csv(series: dict[str, dict]) -> str:
+    """``step`` and one column per named series ({name: {step: value}}), empty where a series has
+    no such step: the plotted values of a figure, for `dvc plots`."""
+    names = list(series)
+    steps = sorted(set().union(*(set(v) for v in series.values())))
+    lines = [",".join(["step", *names])]
+    lines += [",".join([str(st), *(f"{series[n][st]:.6g}" if st in series[n] else "" for n in names)])
+              for st in steps]
+    return "\n".join(lines) + "\n"
+
+
+def _save(fig, out: str | Path, csv: str, caption: str = "") -> list[Path]:
+    """Write ``out``.png, ``out``.pdf and the figure's data ``out``.csv all or nothing (rendered in
+    memory first, then hart.io.write_together)."""
     from hart.io import write_together
 
     out = Path(out)
     if caption:
         fig.text(0.5, -0.02, caption, ha="center", va="top", fontsize=8, wrap=True)
-    paths = [out.with_name(out.name + ".png"), out.with_name(out.name + ".pdf")]
-    files: dict = {}
-    for p in paths:
-        fmt, buf = p.suffix[1:], io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight",
-                    metadata={"CreationDate": None} if fmt == "pdf" else None)
-        files[p] = buf.getvalue()
-    plt.close(fig)
+    files = rendered(fig, out)
     write_together({out.with_name(out.name + ".csv"): csv, **files})
-    return paths
+    return list(files)
 
 
 def fig1(inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:
@@ -115,12 +132,7 @@ def _curves(ax, inputs: dict, names: list[str], labels: dict, smooth: int, title
 def curves_csv(inputs: dict, names: list[str]) -> str:
     """The raw loss curves as one CSV: ``step`` and one column per curve (empty where a run
     logged no such step), for `dvc plots` (dvc.yaml draws the columns of a figure together)."""
-    series = {name: dict(zip(*(a.tolist() for a in read_log(inputs[name])))) for name in names}
-    steps = sorted(set().union(*series.values()))
-    lines = [",".join(["step", *names])]
-    lines += [",".join([str(st), *(f"{series[n][st]:.6g}" if st in series[n] else "" for n in names)])
-              for st in steps]
-    return "\n".join(lines) + "\n"
+    return series_csv({name: dict(zip(*(a.tolist() for a in read_log(inputs[name])))) for name in names})
 
 
 def fig3(inputs: dict, out, smooth: int = 1, caption: str = "") -> list[Path]:

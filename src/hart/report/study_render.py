@@ -5,9 +5,10 @@ writes all its files together or none."""
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
+
+import numpy as np
 
 
 def _fmt(x: float | None, d: int = 1) -> str:
@@ -120,14 +121,9 @@ def render_csv(s: dict) -> str:
 
 
 def _save(fig, out: Path, csv: str | None = None) -> dict[Path, bytes | str]:
-    import matplotlib.pyplot as plt
+    from hart.report.figures import rendered
 
-    files: dict = {}
-    for ext in ("png", "pdf"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=150)
-        files[out.with_suffix(f".{ext}")] = buf.getvalue()
-    plt.close(fig)
+    files: dict = rendered(fig, out)
     if csv is not None:
         files[out.with_suffix(".csv")] = csv
     return files
@@ -156,18 +152,12 @@ def plot_curves(s: dict, out: Path) -> dict[Path, bytes]:
     return _save(fig, out)
 
 
-def _smooth(xs: list[float], w: int) -> list[float]:
-    out, acc = [], 0.0
-    for i, x in enumerate(xs):
-        acc += x - (xs[i - w] if i >= w else 0.0)
-        out.append(acc / min(i + 1, w))
-    return out
-
-
 def seed_band(by_seed: dict[int, list[float]], window: int) -> tuple[list[float], list[float], list[float]]:
     """Moving average (``window`` steps) of each seed's loss, then mean, min and max over seeds per step
     (runs cut to the shortest)."""
-    runs = [_smooth(v, window) for v in by_seed.values()]
+    from hart.report.figures import moving_average
+
+    runs = [moving_average(np.asarray(v, dtype=float), window).tolist() for v in by_seed.values()]
     n = min(len(r) for r in runs)
     cols = [[r[i] for r in runs] for i in range(n)]
     return [sum(c) / len(c) for c in cols], [min(c) for c in cols], [max(c) for c in cols]
@@ -204,8 +194,6 @@ def plot_dynamics(name: str, losses: dict[str, dict[int, list[float]]], claim: s
         cx.legend(fontsize=7)
     fig.suptitle(f"params study. Paper's {claim}", fontsize=8)
     fig.tight_layout()
-    names = list(series)
-    steps = sorted(set().union(*(set(v) for v in series.values())))
-    rows = [",".join(["step", *names])] + [
-        ",".join([str(st), *(f"{series[n][st]:.6g}" if st in series[n] else "" for n in names)]) for st in steps]
-    return _save(fig, out, "\n".join(rows) + "\n")
+    from hart.report.figures import series_csv
+
+    return _save(fig, out, series_csv(series))
