@@ -12,11 +12,10 @@ import argparse
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
 from hart.errors import HartError
 from hart.data.formats import input_eos
-from hart.io import atomic_path
+from hart.io import atomic_path, save_safetensors
 from hart.argtypes import positive_int
 
 
@@ -73,6 +72,6 @@ def run(args) -> int:
         raise HartError(f"{path}: no episodes")
     amap, n = attention_map(model, tokenizer, rows, config["model"].get("max_hyper_len", 1024))
     with atomic_path(args.out) as tmp:
-        save_file({"attention": amap.contiguous()}, str(tmp), metadata={"tasks": str(n), "checkpoint": str(args.checkpoint)})
+        save_safetensors({"attention": amap.contiguous()}, tmp, {"tasks": n, "checkpoint": args.checkpoint})
     print(f"attention map {tuple(amap.shape)} over {n} tasks -> {args.out}")
     return 0

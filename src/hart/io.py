@@ -13,12 +13,43 @@ import fcntl
 import json
 import os
 import shutil
+import struct
 import tempfile
 from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
 
 from hart.errors import HartError
+
+
+def save_safetensors(tensors: dict, path: str | Path, metadata: dict | None = None) -> None:
+    """``safetensors.torch.save_file``, then the header rewritten in one canonical order, so that the same
+    tensors and metadata give the same bytes in every process.
+
+    The Rust writer keeps ``__metadata__`` in a hash map whose order is randomised per process, so
+    otherwise the file's sha256 (run manifests, DVC's output hashes) changed on every rerun of a
+    bit-identical model. The canonical header is the same JSON with its keys reordered (metadata
+    first, sorted; tensors by data offset), hence the same length: the data offsets stay valid.
+    """
+    from safetensors.torch import save_file
+
+    save_file(tensors, str(path), metadata={k: str(v) for k, v in (metadata or {}).items()} or None)
+    canonicalise_safetensors_header(path)
+
+
+def canonicalise_safetensors_header(path: str | Path) -> None:
+    with open(path, "r+b") as fh:
+        (size,) = struct.unpack("<Q", fh.read(8))
+        header = json.loads(fh.read(size))
+        canon = {}
+        if "__metadata__" in header:
+            canon["__metadata__"] = dict(sorted(header.pop("__metadata__").items()))
+        canon.update(sorted(header.items(), key=lambda kv: (kv[1]["data_offsets"], kv[0])))
+        raw = json.dumps(canon, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        if len(raw) > size:  # cannot happen for a header safetensors wrote; never write a corrupt file
+            raise HartError(f"{path}: canonical safetensors header longer than the written one")
+        fh.seek(8)
+        fh.write(raw + b" " * (size - len(raw)))
 
 
 def _temp_beside(path: Path) -> tuple[int, str]:

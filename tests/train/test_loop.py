@@ -155,6 +155,9 @@ def test_kill_9_then_resume_is_bit_identical(reference_run, tmp_path):
     a, b = _weights(ref), _weights(run)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
+    # the same model is the same file (its metadata header too), so done.json and DVC hashes match
+    assert (ref / "model.safetensors").read_bytes() == (run / "model.safetensors").read_bytes()
+    assert json.loads((ref / "done.json").read_text())["sha256"] == json.loads((run / "done.json").read_text())["sha256"]
     assert (ref / "train_log.jsonl").read_text().count("\n") == (run / "train_log.jsonl").read_text().count("\n")
     ref_loss = [json.loads(l)["loss"] for l in (ref / "train_log.jsonl").read_text().splitlines()]
     run_loss = [json.loads(l)["loss"] for l in (run / "train_log.jsonl").read_text().splitlines()]
@@ -193,7 +196,7 @@ def test_corrupt_checkpoint_falls_back_and_failed_write_keeps_previous(unit_data
     def disk_full(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ckpt, "save_file", disk_full)
+    monkeypatch.setattr(ckpt, "save_safetensors", disk_full)
     with pytest.raises(OSError):
         ckpt.write(root, 3, tensors, {"config_hash": "h"}, keep=1)
     assert [p.name for p in sorted((root / "checkpoints").iterdir())] == ["step-0000001", "step-0000002"]
@@ -254,3 +257,29 @@ def test_alpha_grid_and_selection_rule(tmp_path, capsys):
     (tmp_path / "dev-20.json").write_text("{}")
     assert select_main(["--out", str(tmp_path / "bad.json")] + paths) == 2
     assert "dev-20.json" in capsys.readouterr().err and not (tmp_path / "bad.json").exists()
+
+
+_SAVE = """
+import sys, torch
+from hart.model.build import save_weights
+meta = {f"key{i}": f"value{i}" for i in range(8)}
+tensors = {f"t{i}": torch.arange(i + 3, dtype=torch.float32 if i % 2 else torch.int64) for i in range(12)}
+save_weights(tensors, sys.argv[1], meta)
+"""
+
+
+def test_saved_safetensors_are_byte_identical_across_processes(tmp_path):
+    """safetensors' writer orders the metadata by a per-process random hash: the header is canonicalised."""
+    from safetensors import safe_open
+
+    paths = [tmp_path / f"w{i}.safetensors" for i in range(3)]
+    for path in paths:
+        subprocess.run([sys.executable, "-c", _SAVE, str(path)], check=True)
+    blobs = {p.read_bytes() for p in paths}
+    assert len(blobs) == 1
+    with safe_open(str(paths[0]), "pt") as fh:  # still a valid file: same tensors, same metadata
+        assert fh.metadata() == {f"key{i}": f"value{i}" for i in range(8)}
+        assert torch.equal(fh.get_tensor("t5"), torch.arange(8, dtype=torch.float32))
+        assert torch.equal(fh.get_tensor("t4"), torch.arange(7))
+    header = blobs.pop()[8:].split(b'"t', 1)[0]
+    assert header.index(b"key0") < header.index(b"key3") < header.index(b"key7")

@@ -107,10 +107,8 @@ def convert_bin(src: Path, dest: Path) -> str:
     ``embed_tokens``) are written once under their first name; transformers ties the others on load.
     """
     import torch
-    from safetensors.torch import save_file
-
     from hart.data.download import sha256_file
-    from hart.io import atomic_path
+    from hart.io import atomic_path, save_safetensors
 
     if dest.is_file():
         return sha256_file(dest)
@@ -129,7 +127,7 @@ def convert_bin(src: Path, dest: Path) -> str:
         seen.add(ptr)
         tensors[key] = value.contiguous()
     with atomic_path(dest) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": "pt", "converted_from": BIN})
+        save_safetensors(tensors, tmp, {"format": "pt", "converted_from": BIN})
     return sha256_file(dest)
 
 

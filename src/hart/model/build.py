@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from hart.errors import HartError
 from hart.model.adapted import AdaptedT5
@@ -97,7 +97,9 @@ def weights_to_save(model, main_is_external: bool) -> dict[str, torch.Tensor]:
 
 
 def save_weights(tensors: dict[str, torch.Tensor], path: str | Path, metadata: dict | None = None) -> None:
-    save_file(tensors, str(path), metadata={k: str(v) for k, v in (metadata or {}).items()})
+    from hart.io import save_safetensors
+
+    save_safetensors(tensors, path, metadata)
 
 
 def load_weights(module, path: str | Path, prefix: str = "", strict: bool = False) -> list[str]:

@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from hart.errors import HartError
-from hart.io import fault_point
+from hart.io import fault_point, save_safetensors
 
 
 def sha256(path: Path) -> str:
@@ -68,7 +68,7 @@ def write(run_dir: Path, step: int, tensors: dict[str, torch.Tensor], meta: dict
         shutil.rmtree(stale, ignore_errors=True)
     tmp.mkdir()
     try:
-        save_file(tensors, str(tmp / "state.safetensors"))
+        save_safetensors(tensors, tmp / "state.safetensors")
         fault_point("checkpoint_write")  # test hook: a kill between the tensors and the manifest
         meta = dict(meta, step=step, sha256=sha256(tmp / "state.safetensors"))
         (tmp / "state.json").write_text(json.dumps(meta, sort_keys=True))
