@@ -107,8 +107,12 @@ def test_study_targets_plan_every_run_and_the_figures(workdir):
     assert run.returncode == 0, run.stdout[-3000:]
     stats = job_stats(run.stdout)
     runs = sum(len(seeds) for seeds in grid["methods"].values())
-    pretrain = len(grid["methods"]["hint"]) + len(grid["methods"]["hypertuning-pt"])  # hint-c4, hypertuning-c4
-    assert stats["train"] == runs + pretrain and stats["evaluate"] == runs and stats["train_base"] == 1
+    # one pretraining run each (hint-c4, hypertuning-c4), seed study.pretrain_seed, shared by every seed
+    assert grid["pretrain_seed"] == 0
+    assert stats["train"] == runs + 2 and stats["evaluate"] == runs and stats["train_base"] == 1
+    for method in ("hint-c4", "hypertuning-c4"):
+        assert f"benchmark=params-lm, scale=study, method={method}, seed=0" in run.stdout
+        assert f"method={method}, seed=1" not in run.stdout
     assert stats["study_curve"] == sum(len(grid["methods"][m]) for m in grid["curve_methods"])
     assert all(len(grid["methods"][m]) >= 5 for m in ("hypertuning", "hart-nolc", "hart"))
     assert all(len(seeds) >= 3 for m, seeds in grid["methods"].items() if m != "bidir-layerwise")  # Fig. 1 only
@@ -119,6 +123,20 @@ def test_study_targets_plan_every_run_and_the_figures(workdir):
     for f in ("study.md", "study-fig3.png", "study-fig4.pdf", "study-fig4.csv", "study-curves.png"):
         assert f"results/study/{f}" in outputs, outputs
     assert "results/study/study-fig1.png" in block[:block.index("output:")]  # an input of the report
+
+
+def test_study_seeds_start_from_one_pretraining_run_and_tiny_from_their_own(workdir):
+    """study.pretrain_seed: HINT seed 2 at the study scale starts from hint-c4 seed 0; at tiny (no such
+    setting) HINT seed 2 would start from hint-c4 seed 2. The resolved configs are what `hart train` reads."""
+    import json
+
+    study = "results/train/params-sni/study/hint/seed2/config.json"
+    run = snakemake(workdir, "--cores", "1", study)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert json.loads((workdir / study).read_text())["train"]["init_from"] == "results/train/params-lm/study/hint-c4/seed0"
+    run = snakemake(workdir, "-n", "results/train/suite-sni/tiny/hint/seed2/done.json")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "method=hint-c4, seed=2" in run.stdout and "method=hint-c4, seed=0" not in run.stdout
 
 
 def test_a_scale_can_tune_one_method(workdir):

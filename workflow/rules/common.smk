@@ -130,12 +130,18 @@ def runs_for(selection, seeds=None):
     ]
 
 
+# scale -> the one seed whose pretraining run every seed of that scale starts from (the study sets it:
+# config/study.yaml, study.pretrain_seed); a scale not listed pretrains once per seed
+PRETRAIN_SEED = {}
+
+
 def pretrain_run(run):
     """The C4 pretraining run `run` starts from (train.init_from), or None."""
     method = GRID["pretrain"].get(run.method)
     if method is None:
         return None
-    return Run(GRID["benchmarks"][run.scale]["c4"], run.scale, method, run.seed)
+    seed = PRETRAIN_SEED.get(run.scale, run.seed)
+    return Run(GRID["benchmarks"][run.scale]["c4"], run.scale, method, seed)
 
 
 def base_checkpoint(run):

@@ -5,6 +5,10 @@ for _m in STUDY["methods"]:
     if not (ROOT / f"config/method/{_m}.yaml").is_file():
         raise ValueError(f"config/study.yaml: study.methods: no config/method/{_m}.yaml")
 
+# one pretraining run (hint-c4, hypertuning-c4) that every seed of HINT and HyperTuning-PT starts from
+if STUDY.get("pretrain_seed") is not None:
+    PRETRAIN_SEED[STUDY["scale"]] = STUDY["pretrain_seed"]
+
 # the figures `hart report study` draws beside PREFIX.{md,json,csv} (hart.report.study_render)
 STUDY_FIGURES = [
     "curves.png",
@@ -24,7 +28,7 @@ RAW_FOLDERS.update(
 
 
 def study_runs(seeds=None):
-    """Every study run, with the pretraining runs (hint-c4, hypertuning-c4) the grid maps them to."""
+    """Every study run (their pretraining runs and the base come in as inputs of their train jobs)."""
     runs = {}
     for method, method_seeds in STUDY["methods"].items():
         for seed in method_seeds:
