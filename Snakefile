@@ -48,7 +48,7 @@ GRID = config["run"]
 
 wildcard_constraints:
     benchmark=r"[a-z0-9-]+",
-    scale="tiny|small|study|large|xl",
+    scale="tiny|small|study|glance|large|xl",
     method=r"[a-z0-9.-]+",
     seed=r"\d+",
 

@@ -88,7 +88,7 @@ def _study_inputs(tmp_path) -> argparse.Namespace:
             log.write_text("".join(json.dumps({"step": i, "loss_pred": 1.0 + (i % 7) / 10}) + "\n" for i in range(200)))
             logs.append(str(log))
     out = tmp_path / "out" / "study"
-    return argparse.Namespace(evaluations=paths, tasks=str(tasks), curves=[], logs=logs, out=str(out))
+    return argparse.Namespace(evaluations=paths, tasks=str(tasks), curves=[], logs=logs, out=str(out), title=None)
 
 
 def test_report_written_all_or_nothing(tmp_path, monkeypatch, capsys):
@@ -143,7 +143,7 @@ def _args(tmp_path, runs, logs=True) -> argparse.Namespace:
         log.write_text("".join(json.dumps({"step": i + 1, "loss_pred": x}) + "\n" for i, x in enumerate(losses)))
         log_paths.append(str(log))
     return argparse.Namespace(evaluations=paths, tasks=str(tasks), curves=[], logs=log_paths if logs else [],
-                              out=str(tmp_path / "out" / "quick"))
+                              out=str(tmp_path / "out" / "quick"), title=None)
 
 
 def test_report_over_one_seed_leaves_the_sd_out(tmp_path):
@@ -157,6 +157,30 @@ def test_report_over_one_seed_leaves_the_sd_out(tmp_path):
     assert "| hart | 1 | 50.0 | 50.0 | 50.0 |" in md
     csv = (tmp_path / "out" / "quick.csv").read_text().splitlines()
     assert csv[1].startswith("hart,1,50.000,50.000,50.000,,,,")
+
+
+def test_glance_report_has_its_title_and_no_empty_sections(tmp_path):
+    """study_glance: FT-Zero-Shot, FT-Few-Shot, HyperTuning-no-FiD, one seed, no logs: the tables of
+    what was run, under the glance's title; no ablation step, Table 2 row or dynamics claim to show."""
+    runs = {("ft-zero-shot", 0): (lambda t: 2.0, []), ("ft-few-shot", 0): (lambda t: 90.0, []),
+            ("hypertuning-nopt", 0): (lambda t: 30.0, [])}
+    args = _args(tmp_path, runs, logs=False)
+    args.title = "The params study at a glance: one seed, 300 training steps"
+    assert study.main(args) == 0
+    md = (tmp_path / "out" / "quick.md").read_text()
+    assert md.startswith("# The params study at a glance: one seed, 300 training steps\n")
+    assert "| ft-few-shot | 1 | 90.0 | 90.0 | 90.0 |" in md and "| hypertuning-nopt | 1 | 30.0 |" in md
+    assert "## Exact match per family" in md
+    assert "## Ablation" not in md and "## Table 2" not in md and "## Figures 3 and 4" not in md
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["quick.csv", "quick.json", "quick.md"]
+    # with one step's two runs present, its section is back
+    runs[("hypertuning", 0)] = (lambda t: 40.0, [])
+    (tmp_path / "b").mkdir()
+    args = _args(tmp_path / "b", runs, logs=False)
+    assert study.main(args) == 0
+    md = (tmp_path / "b" / "out" / "quick.md").read_text()
+    assert md.startswith("# The params study: held-out")
+    assert "## Ablation" in md and "| + fusion-in-decoder | hypertuning-nopt -> hypertuning | 10.0 [" in md
 
 
 def test_report_table2_rows_and_families(tmp_path):

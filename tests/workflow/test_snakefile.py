@@ -139,6 +139,29 @@ def test_study_seeds_start_from_one_pretraining_run_and_tiny_from_their_own(work
     assert "method=hint-c4, seed=2" in run.stdout and "method=hint-c4, seed=0" not in run.stdout
 
 
+def test_glance_is_the_study_scale_at_fewer_steps_from_the_study_base(workdir):
+    """study_glance (README command 1): three runs at scale glance, which layers config/scale/glance.yaml
+    over the study scale (run.scale_extends): the study's geometry, base model and per-method files,
+    300 steps. The one base run is the study's (results/base/study), so `snakemake study` reuses it."""
+    import json
+
+    run = snakemake(workdir, "-n", "study_glance")
+    assert run.returncode == 0, run.stdout[-3000:]
+    stats = job_stats(run.stdout)
+    assert stats["train"] == 3 and stats["evaluate"] == 3 and stats["train_base"] == 1 and stats["study_glance"] == 1
+    for method in ("ft-zero-shot", "ft-few-shot", "hypertuning-nopt"):
+        assert f"benchmark=params-sni, scale=glance, method={method}, seed=0" in run.stdout
+    assert "results/base/study/model.safetensors" in run.stdout and "results/base/glance" not in run.stdout
+    glance, study = (f"results/train/params-sni/{s}/lora/seed0/config.json" for s in ("glance", "study"))
+    run = snakemake(workdir, "--cores", "1", glance, study)
+    assert run.returncode == 0, run.stdout[-3000:]
+    g, s = (json.loads((workdir / p).read_text()) for p in (glance, study))
+    assert g["train"]["steps"] == 300 and s["train"]["steps"] == 700
+    assert g["method"]["lr_multiplier"] == 1  # config/scale/study/lora.yaml, inherited
+    assert {k: v for k, v in g["model"].items() if k != "scale"} == {k: v for k, v in s["model"].items() if k != "scale"}
+    assert g["model"]["scale"] == "glance" and g["run"]["scale"] == "glance"
+
+
 def test_a_scale_can_tune_one_method(workdir):
     """config/scale/study/lora.yaml sets LoRA's lr multiplier at the study scale only; tiny keeps the
     method file's 10x. The resolved config Snakemake writes is what `hart train` reads."""

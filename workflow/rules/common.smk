@@ -30,18 +30,33 @@ class Run(NamedTuple):
         return f"{self.benchmark}/{self.scale}/{self.method}/seed{self.seed}"
 
 
+def scale_chain(scale):
+    """The scale and the scales it extends (run.scale_extends), parent first: ["study", "glance"]."""
+    chain = [scale]
+    while chain[0] in GRID.get("scale_extends", {}):
+        parent = GRID["scale_extends"][chain[0]]
+        if parent in chain:
+            raise ValueError(f"config/config.yaml: run.scale_extends: cycle through {parent!r}")
+        chain.insert(0, parent)
+    return chain
+
+
 def layer_paths(benchmark, scale=None, method=None):
-    """The config files a run composes, left to right (later wins): config.yaml, the scale, the
-    method, `config/scale/<scale>/<method>.yaml` where it exists, the benchmark. Without a scale and
-    method, the files of a benchmark's episodes (the data defaults live in config/data/sources.yaml)."""
+    """The config files a run composes, left to right (later wins): config.yaml, the scale (after the
+    scales it extends), the method, `config/scale/<scale>/<method>.yaml` where it exists (the parent
+    scale's first), the benchmark. Without a scale and method, the files of a benchmark's episodes
+    (the data defaults live in config/data/sources.yaml)."""
     paths = [ROOT / "config/config.yaml"]
     if scale is None:
         paths.append(ROOT / "config/data/sources.yaml")
     else:
-        paths += [ROOT / f"config/scale/{scale}.yaml", ROOT / f"config/method/{method}.yaml"]
-        tuned = ROOT / f"config/scale/{scale}/{method}.yaml"  # a method's settings at one scale, if any
-        if tuned.is_file():
-            paths.append(tuned)
+        chain = scale_chain(scale)
+        paths += [ROOT / f"config/scale/{s}.yaml" for s in chain]
+        paths.append(ROOT / f"config/method/{method}.yaml")
+        for s in chain:
+            tuned = ROOT / f"config/scale/{s}/{method}.yaml"  # a method's settings at one scale, if any
+            if tuned.is_file():
+                paths.append(tuned)
     paths.append(ROOT / f"config/benchmark/{benchmark}.yaml")
     return paths
 

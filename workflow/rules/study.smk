@@ -5,6 +5,7 @@
 #
 #   snakemake --cores 2 study         # full grid (every method, 3-5 seeds)
 #   snakemake --cores 2 study_quick   # seed 0 of every method (a subset of the same runs)
+#   snakemake --cores 2 study_glance  # three methods, one seed, 300 steps (README command 1)
 
 
 include: "study_common.smk"
@@ -154,3 +155,25 @@ rule study_quick:
     shell:
         "hart report study --evaluations {input.evaluations} --tasks {input.tasks}/tasks.json"
         " --curves {input.curves} --logs {params.logs} --out results/study/quick > {log} 2>&1"
+
+
+rule study_glance:
+    """The glance: FT-Zero-Shot, FT-Few-Shot and HyperTuning without FiD at scale glance (the study
+    scale at 300 steps), one seed: results/study/glance.{md,json,csv} (no ablation, no figures)."""
+    input:
+        evaluations=[evaluation(r) for r in GLANCE_RUNS],
+        tasks="data/suite-params/params-sni",
+    output:
+        md="results/study/glance.md",
+        json="results/study/glance.json",
+        csv="results/study/glance.csv",
+    log:
+        f"{LOGS}/study/glance.log",
+    conda:
+        ENV
+    params:
+        title=GLANCE_TITLE,
+        code=code_hash("report"),
+    shell:
+        "hart report study --evaluations {input.evaluations} --tasks {input.tasks}/tasks.json"
+        " --title {params.title:q} --out results/study/glance > {log} 2>&1"

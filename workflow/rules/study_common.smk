@@ -38,6 +38,19 @@ def study_runs(seeds=None):
     return list(runs)
 
 
+GLANCE = STUDY["glance"]
+for _m in GLANCE["methods"]:
+    if _m not in STUDY["methods"]:
+        raise ValueError(f"config/study.yaml: study.glance.methods: {_m!r} is not a study method")
+GLANCE_RUNS = [Run(STUDY["benchmark"], GLANCE["scale"], m, GLANCE["seed"]) for m in GLANCE["methods"]]
+for _run in GLANCE_RUNS:
+    resolved(_run)  # compose and validate at parse time
+GLANCE_TITLE = (
+    f"The params study at a glance: one seed, {resolved(GLANCE_RUNS[0])['train']['steps']} training steps"
+    " (the full study: snakemake study, docs/study.md)"
+)
+
+
 def study_inputs(seeds=None):
     runs = study_runs(seeds)
     curves = [

@@ -253,6 +253,7 @@ def register(sub) -> None:
     c.add_argument("--tasks", required=True, help="params-sni/tasks.json (tiers and chance floors)")
     c.add_argument("--curves", nargs="*", default=[], help="study-curve JSONs, .../<method>/seed<s>.json")
     c.add_argument("--logs", nargs="*", default=[], help="train_log.jsonl of .../<method>/seed<s>/")
+    c.add_argument("--title", default=None, help="the report's heading (default: the params study's)")
     c.add_argument("--out", required=True,
                    help="output prefix: PREFIX.md, .json, .csv, PREFIX-curves.*, PREFIX-fig3.*, PREFIX-fig4.*")
     c.set_defaults(func=main)
@@ -271,7 +272,7 @@ def main(args) -> int:
     except ValueError as exc:
         raise HartError(f"{out.with_suffix('.json')}: refusing to write a non-finite number: {exc}") from None
     files = {out.with_suffix(".json"): summary, out.with_suffix(".csv"): render.render_csv(s),
-             out.with_suffix(".md"): render.render_md(s, ORDER)}
+             out.with_suffix(".md"): render.render_md(s, ORDER, args.title)}
     if s["curves"]:
         files.update(render.plot_curves(s, out.parent / (out.name + "-curves")))
     for name, (a, b, claim) in (("fig3", FIG3), ("fig4", FIG4)):

@@ -34,9 +34,13 @@ def _ordered(s: dict, order: list[str]) -> list[str]:
     return [m for m in order if m in s["methods"]] + sorted(set(s["methods"]) - set(order))
 
 
-def render_md(s: dict, order: list[str]) -> str:
+TITLE = "The params study: held-out exact match (EM) and ROUGE-L per tier"
+
+
+def render_md(s: dict, order: list[str], title: str | None = None) -> str:
+    """The report; the ablation and dynamics sections only where the runs to compare are there."""
     tiers, fams = s["tiers"], s["families"]
-    out = ["# The params study: held-out exact match (EM) and ROUGE-L per tier", "",
+    out = [f"# {title or TITLE}", "",
            "Mean +- sd over seeds of the macro mean over held-out tasks (no sd: one seed). Floors: the "
            "parameter-blind chance (tasks.json) and FT-Zero-Shot (reads the query only).", "",
            "| method | seeds | " + " | ".join(f"EM {t}" for t in tiers) + " | "
@@ -52,7 +56,14 @@ def render_md(s: dict, order: list[str]) -> str:
     for m in _ordered(s, order):
         fam = s["methods"][m]["exact_match_family"]
         out.append(f"| {m} | " + " | ".join(_ms(fam[f]) if f in fam else "-" for f in fams) + " |")
-    out += ["", "## Ablation (Table 5): each step against the row before it", "",
+    return "\n".join(out + _ablation_md(s) + _table2_md(s) + _claims_md(s)) + "\n"
+
+
+def _ablation_md(s: dict) -> list[str]:
+    if not s["ablation"]:
+        return []
+    tiers = s["tiers"]
+    out = ["", "## Ablation (Table 5): each step against the row before it", "",
             "Paired over (held-out task, seed); 95% percentile bootstrap interval (2000 resamples); "
             "'k/n seeds > 0': in how many seeds the step's own mean difference is positive (units of one "
             "task are not independent across seeds: a step that holds in only some seeds is not settled). "
@@ -63,8 +74,7 @@ def render_md(s: dict, order: list[str]) -> str:
         cells = [_ci(a["exact_match"][t]) for t in tiers]
         out.append(f"| {a['step']} | {a['from']} -> {a['to']} | " + " | ".join(cells)
                    + f" | {_ci(a['rougeL_all'])} | {a['paper']} |")  # fmt: skip
-    out += _table2_md(s) + _claims_md(s)
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _table2_md(s: dict) -> list[str]:
@@ -90,6 +100,8 @@ _MEASURES = {"mean_loss": ("mean training loss over all steps (lower = faster fi
 
 
 def _claims_md(s: dict) -> list[str]:
+    if not any(v is not None for d in s["dynamics"].values() for m in d["means"].values() for v in m.values()):
+        return []  # neither side of any claim has a run
     out = ["", "## Figures 3 and 4: the training-dynamics claims", "",
            "Per run, then mean +- sd over seeds; the difference is paired by seed (same seed = same batch "
            "order), with a 95% bootstrap interval over the seeds.", "",
