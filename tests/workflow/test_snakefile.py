@@ -140,7 +140,7 @@ def test_study_seeds_start_from_one_pretraining_run_and_tiny_from_their_own(work
 
 
 def test_glance_is_the_study_scale_at_fewer_steps_from_the_study_base(workdir):
-    """study_glance (README command 1): three runs at scale glance, which layers config/scale/glance.yaml
+    """study_glance (README command 1): four runs at scale glance, which layers config/scale/glance.yaml
     over the study scale (run.scale_extends): the study's geometry, base model and per-method files,
     300 steps. The one base run is the study's (results/base/study), so `snakemake study` reuses it."""
     import json
@@ -148,8 +148,8 @@ def test_glance_is_the_study_scale_at_fewer_steps_from_the_study_base(workdir):
     run = snakemake(workdir, "-n", "study_glance")
     assert run.returncode == 0, run.stdout[-3000:]
     stats = job_stats(run.stdout)
-    assert stats["train"] == 3 and stats["evaluate"] == 3 and stats["train_base"] == 1 and stats["study_glance"] == 1
-    for method in ("ft-zero-shot", "ft-few-shot", "hypertuning-nopt"):
+    assert stats["train"] == 4 and stats["evaluate"] == 4 and stats["train_base"] == 1 and stats["study_glance"] == 1
+    for method in ("ft-zero-shot", "ft-few-shot", "hypertuning-nopt", "hypertuning"):
         assert f"benchmark=params-sni, scale=glance, method={method}, seed=0" in run.stdout
     assert "results/base/study/model.safetensors" in run.stdout and "results/base/glance" not in run.stdout
     glance, study = (f"results/train/params-sni/{s}/lora/seed0/config.json" for s in ("glance", "study"))

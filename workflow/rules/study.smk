@@ -5,7 +5,7 @@
 #
 #   snakemake --cores 2 study         # full grid (every method, 3-5 seeds)
 #   snakemake --cores 2 study_quick   # seed 0 of every method (a subset of the same runs)
-#   snakemake --cores 2 study_glance  # three methods, one seed, 300 steps (README command 1)
+#   snakemake --cores 2 study_glance  # four methods, one seed, 300 steps (README command 1)
 
 
 include: "study_common.smk"
@@ -158,8 +158,9 @@ rule study_quick:
 
 
 rule study_glance:
-    """The glance: FT-Zero-Shot, FT-Few-Shot and HyperTuning without FiD at scale glance (the study
-    scale at 300 steps), one seed: results/study/glance.{md,json,csv} (no ablation, no figures)."""
+    """The glance: FT-Zero-Shot, FT-Few-Shot, HyperTuning without and with FiD at scale glance (the
+    study scale at 300 steps), one seed: results/study/glance.{md,json,csv} (the FiD step of the
+    ablation over tasks; no figures)."""
     input:
         evaluations=[evaluation(r) for r in GLANCE_RUNS],
         tasks="data/suite-params/params-sni",
